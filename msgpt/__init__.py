@@ -1,0 +1,64 @@
+"""msgpt: fine-tune OpenAI GPT-1 for text classification with MindSpore + mindnlp.
+
+Choose the device first (mindtorch reads it once, at import), then use the helpers::
+
+    import msgpt
+    msgpt.select_device("Ascend")          # or "GPU", "CPU"; default: $DEVICE_TARGET, else best
+    tokenizer = msgpt.load_tokenizer("openai-gpt")        # adds <bos>, <eos>, <pad>
+    model = msgpt.load_model("openai-gpt", tokenizer, num_labels=2)
+    ids = msgpt.encode_for_classification(tokenizer, "A fine film.", max_length=512)
+
+Names are imported lazily, so ``import msgpt`` and ``msgpt.select_device`` do not start
+mindnlp (whose import fixes the device).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    # device
+    "select_device": "msgpt.device",
+    "resolve_device": "msgpt.device",
+    "current_device": "msgpt.device",
+    "available_devices": "msgpt.device",
+    "needs_static_shapes": "msgpt.device",
+    # tokenizer
+    "load_tokenizer": "msgpt.tokenizer",
+    "add_special_tokens": "msgpt.tokenizer",
+    "encode_for_classification": "msgpt.tokenizer",
+    "encode_batch": "msgpt.tokenizer",
+    "SPECIAL_TOKENS": "msgpt.tokenizer",
+    "train_bpe_tokenizer": "msgpt.bpe",
+    # model
+    "load_model": "msgpt.model",
+    "build_model": "msgpt.model",
+    "prepare_model": "msgpt.model",
+    "small_gpt_config": "msgpt.model",
+    "check_max_length": "msgpt.model",
+    "save_pretrained": "msgpt.model",
+    "load_pretrained": "msgpt.model",
+    # inference
+    "predict": "msgpt.predict",
+    "Predictions": "msgpt.predict",
+    # errors
+    "HubUnavailableError": "msgpt.hub",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'msgpt' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

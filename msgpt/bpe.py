@@ -1,0 +1,59 @@
+"""Train a GPT-1-compatible BPE vocabulary offline, for runs without the hub.
+
+The files are what ``OpenAIGPTTokenizer`` reads: ``vocab.json`` and ``merges.txt`` with
+``</w>`` marking the end of a word, over the same lower-casing BERT pre-tokenisation the
+slow tokenizer falls back to (and the fast one uses), so both classes load them.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterable
+
+from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
+
+UNK = "<unk>"
+END_OF_WORD = "</w>"
+
+
+def train_bpe_tokenizer(
+    texts: Iterable[str],
+    output_dir: str | os.PathLike,
+    *,
+    vocab_size: int = 8000,
+    min_frequency: int = 2,
+) -> Path:
+    """Learn a BPE vocabulary from ``texts`` and write it to ``output_dir``.
+
+    Returns the folder, ready for ``msgpt.load_tokenizer(folder)``. ``vocab_size`` counts
+    the characters, the merges and ``<unk>``; the GPT-1 special tokens are added later
+    by ``add_special_tokens``, as for the pretrained vocabulary.
+    """
+    if vocab_size < 2:
+        raise ValueError(f"vocab_size must be at least 2, got {vocab_size}")
+    tokenizer = Tokenizer(models.BPE(unk_token=UNK, end_of_word_suffix=END_OF_WORD))
+    tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        min_frequency=min_frequency,
+        special_tokens=[UNK],
+        end_of_word_suffix=END_OF_WORD,
+        show_progress=False,
+    )
+    seen = 0
+
+    def counted(items: Iterable[str]) -> Iterable[str]:
+        nonlocal seen
+        for text in items:
+            seen += 1
+            yield text
+
+    tokenizer.train_from_iterator(counted(texts), trainer=trainer)
+    if seen == 0:
+        raise ValueError("cannot train a BPE vocabulary on no texts")
+    output = Path(output_dir)
+    output.mkdir(parents=True, exist_ok=True)
+    tokenizer.model.save(str(output))
+    return output

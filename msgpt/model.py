@@ -1,0 +1,121 @@
+"""GPT-1 for sequence classification: load, build, prepare for the tokenizer, save.
+
+``OpenAIGPTForSequenceClassification`` reads the hidden state of the last token that is
+not ``config.pad_token_id``, so with ``<bos> text <eos>`` and right padding the head reads
+``<eos>``, the paper's extract token.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any, Mapping
+
+from msgpt import _mindnlp  # noqa: F401  (mindnlp before transformers)
+from msgpt.hub import hub_load_kwargs, resolve_local_or_hub
+from msgpt.io import atomic_directory
+from transformers import OpenAIGPTConfig, OpenAIGPTForSequenceClassification, PreTrainedTokenizerBase
+
+logger = logging.getLogger(__name__)
+
+MODEL_FILES = ("config.json", "model.safetensors|pytorch_model.bin|model.safetensors.index.json")
+
+
+def _check_num_labels(num_labels: int) -> None:
+    if not isinstance(num_labels, int) or num_labels < 2:
+        raise ValueError(f"num_labels must be an integer >= 2 for classification, got {num_labels!r}")
+
+
+def small_gpt_config(vocab_size: int, **overrides: Any) -> OpenAIGPTConfig:
+    """A small GPT-1-shaped config for training from scratch (512 positions like GPT-1)."""
+    settings = dict(n_positions=512, n_embd=128, n_layer=2, n_head=4, afn="gelu")
+    settings.update(overrides)
+    return OpenAIGPTConfig(vocab_size=vocab_size, **settings)
+
+
+def prepare_model(
+    model: OpenAIGPTForSequenceClassification, tokenizer: PreTrainedTokenizerBase
+) -> OpenAIGPTForSequenceClassification:
+    """Fit ``model`` to ``tokenizer``: pad id for the head, one embedding row per token.
+
+    The embeddings are resized to ``len(tokenizer)`` (whatever was added before); rows
+    that existed are kept as they are.
+    """
+    if tokenizer.pad_token_id is None:
+        raise ValueError("tokenizer has no pad token: call msgpt.add_special_tokens(tokenizer) first")
+    _check_num_labels(model.config.num_labels)
+    model.config.pad_token_id = tokenizer.pad_token_id
+    if model.get_input_embeddings().weight.shape[0] != len(tokenizer):
+        # mean_resizing samples a multivariate normal, which mindtorch lacks; the new rows
+        # get the model's own initialisation instead, as in the recipe.
+        model.resize_token_embeddings(len(tokenizer), mean_resizing=False)
+    return model
+
+
+def build_model(
+    config: OpenAIGPTConfig | Mapping[str, Any],
+    tokenizer: PreTrainedTokenizerBase,
+    num_labels: int = 2,
+) -> OpenAIGPTForSequenceClassification:
+    """A randomly initialised classifier from ``config`` (a config or a dict of its fields)."""
+    _check_num_labels(num_labels)
+    if not isinstance(config, OpenAIGPTConfig):
+        config = OpenAIGPTConfig(**dict(config))
+    config.num_labels = num_labels
+    return prepare_model(OpenAIGPTForSequenceClassification(config), tokenizer)
+
+
+def load_model(
+    name_or_path: str | os.PathLike,
+    tokenizer: PreTrainedTokenizerBase,
+    num_labels: int = 2,
+) -> OpenAIGPTForSequenceClassification:
+    """Load a classifier from a hub name (``openai-gpt``) or a local folder.
+
+    A pretrained language model gets a new, randomly initialised classification head;
+    a folder saved by ``save_pretrained`` comes back as it was.
+    """
+    _check_num_labels(num_labels)
+    source = resolve_local_or_hub(name_or_path, required_files=MODEL_FILES, what="model")
+    kwargs = hub_load_kwargs(source, "model") if isinstance(source, str) else {}
+    model = OpenAIGPTForSequenceClassification.from_pretrained(
+        str(source), num_labels=num_labels, **kwargs
+    )
+    return prepare_model(model, tokenizer)
+
+
+def check_max_length(model: OpenAIGPTForSequenceClassification, max_length: int) -> int:
+    """``max_length`` if the model has a position for every token, else a ValueError."""
+    positions = model.config.n_positions
+    if not isinstance(max_length, int) or max_length < 3:
+        raise ValueError(f"max length must be an integer >= 3, got {max_length!r}")
+    if max_length > positions:
+        raise ValueError(
+            f"max length {max_length} is above the model's {positions} positions (config.n_positions)"
+        )
+    return max_length
+
+
+def save_pretrained(
+    model: OpenAIGPTForSequenceClassification,
+    tokenizer: PreTrainedTokenizerBase,
+    folder: str | os.PathLike,
+) -> Path:
+    """Save model (safetensors) and tokenizer to ``folder``, replacing it atomically."""
+    with atomic_directory(folder) as tmp:
+        model.save_pretrained(tmp, safe_serialization=True)
+        tokenizer.save_pretrained(tmp)
+    return Path(folder)
+
+
+def load_pretrained(
+    folder: str | os.PathLike, *, fast: bool = False
+) -> tuple[OpenAIGPTForSequenceClassification, PreTrainedTokenizerBase]:
+    """Model and tokenizer from a folder written by ``save_pretrained``."""
+    from msgpt.tokenizer import load_tokenizer
+
+    folder = Path(folder)
+    tokenizer = load_tokenizer(folder, fast=fast)
+    config = OpenAIGPTConfig.from_pretrained(folder)
+    return load_model(folder, tokenizer, num_labels=config.num_labels), tokenizer

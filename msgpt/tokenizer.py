@@ -1,0 +1,114 @@
+"""GPT-1's tokenizer with the classification tokens of the paper: ``<bos> text <eos>``.
+
+GPT-1 was pre-trained without start, extract or pad tokens; fine-tuning adds them, and
+the classifier reads the hidden state at ``<eos>`` (the paper's ``<extract>``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Sequence
+
+from msgpt import _mindnlp  # noqa: F401  (mindnlp before transformers)
+from msgpt.hub import hub_load_kwargs, resolve_local_or_hub
+from transformers import OpenAIGPTTokenizer, OpenAIGPTTokenizerFast, PreTrainedTokenizerBase
+
+logger = logging.getLogger(__name__)
+
+SPECIAL_TOKENS = {"bos_token": "<bos>", "eos_token": "<eos>", "pad_token": "<pad>"}
+TOKENIZER_FILES = ("vocab.json", "merges.txt")
+MIN_LENGTH = 3  # <bos>, at least one text token, <eos>
+
+
+def load_tokenizer(
+    name_or_path: str | os.PathLike = "openai-gpt",
+    *,
+    add_special: bool = True,
+    fast: bool = False,
+) -> PreTrainedTokenizerBase:
+    """Load ``OpenAIGPTTokenizer`` from a hub name or a local folder.
+
+    A local folder must hold ``vocab.json`` and ``merges.txt``. With ``add_special`` (the
+    default) the ``<bos>``/``<eos>``/``<pad>`` tokens are added. ``fast=True`` loads the
+    Rust ``OpenAIGPTTokenizerFast``, which gives the same ids (without spaCy installed) and
+    is much faster on large data.
+    """
+    cls = OpenAIGPTTokenizerFast if fast else OpenAIGPTTokenizer
+    source = resolve_local_or_hub(name_or_path, required_files=TOKENIZER_FILES, what="tokenizer")
+    if isinstance(source, str):
+        tokenizer = cls.from_pretrained(source, **hub_load_kwargs(source, "tokenizer", "vocab.json"))
+    else:
+        tokenizer = cls.from_pretrained(str(source))
+    if add_special:
+        add_special_tokens(tokenizer)
+    return tokenizer
+
+
+def add_special_tokens(tokenizer: PreTrainedTokenizerBase) -> int:
+    """Add ``<bos>``, ``<eos>`` and ``<pad>``; returns how many tokens were new.
+
+    Idempotent: a second call adds nothing, returns 0 and logs that nothing changed.
+    Tokens a tokenizer already has under another role are left alone: the roles are set
+    to the GPT-1 fine-tuning tokens.
+    """
+    before = len(tokenizer)
+    added = tokenizer.add_special_tokens(dict(SPECIAL_TOKENS))
+    if added == 0 and len(tokenizer) == before:
+        logger.info("tokenizer already has <bos>, <eos> and <pad>; nothing added")
+    else:
+        logger.info("added %d special tokens; tokenizer now has %d tokens", added, len(tokenizer))
+    return added
+
+
+def _check_ready(tokenizer: PreTrainedTokenizerBase, max_length: int) -> None:
+    missing = [name for name in SPECIAL_TOKENS if getattr(tokenizer, name, None) is None]
+    if missing:
+        raise ValueError(
+            f"tokenizer has no {', '.join(missing)}: call msgpt.add_special_tokens(tokenizer) first"
+        )
+    if not isinstance(max_length, int) or max_length < MIN_LENGTH:
+        raise ValueError(f"max_length must be an integer >= {MIN_LENGTH}, got {max_length!r}")
+
+
+def _check_text(text: object, index: int | None = None) -> None:
+    where = "" if index is None else f" (item {index})"
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a string, got {type(text).__name__}{where}")
+    if not text.strip():
+        raise ValueError(f"text is empty{where}")
+
+
+def encode_for_classification(
+    tokenizer: PreTrainedTokenizerBase, text: str, max_length: int
+) -> list[int]:
+    """Token ids of ``<bos> text <eos>``, at most ``max_length`` long.
+
+    Only the text is truncated (from the right); ``<eos>``, the token the classifier
+    reads, is always last.
+    """
+    return encode_batch(tokenizer, [text], max_length)[0]
+
+
+def encode_batch(
+    tokenizer: PreTrainedTokenizerBase, texts: Sequence[str], max_length: int
+) -> list[list[int]]:
+    """``encode_for_classification`` for many texts in one tokenizer call."""
+    _check_ready(tokenizer, max_length)
+    for index, text in enumerate(texts):
+        _check_text(text, index if len(texts) > 1 else None)
+    body = tokenizer(
+        list(texts),
+        add_special_tokens=False,
+        truncation=True,
+        max_length=max_length - 2,
+        return_attention_mask=False,
+    )["input_ids"]
+    bos, eos = tokenizer.bos_token_id, tokenizer.eos_token_id
+    return [[bos, *ids, eos] for ids in body]
+
+
+def tokenizer_files_present(folder: str | os.PathLike) -> bool:
+    """Whether ``folder`` holds the files ``OpenAIGPTTokenizer`` needs."""
+    return all((Path(folder) / name).is_file() for name in TOKENIZER_FILES)
