@@ -42,8 +42,8 @@ _EXPORTS = {
     "save_pretrained": "msgpt.model",
     "load_pretrained": "msgpt.model",
     # inference
-    "predict": "msgpt.predict",
-    "Predictions": "msgpt.predict",
+    "predict": "msgpt.inference",
+    "Predictions": "msgpt.inference",
     # errors
     "HubUnavailableError": "msgpt.hub",
 }

@@ -1,0 +1,56 @@
+"""Shared fixtures: everything offline, on CPU, with tokenizers and models built here."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+import msgpt
+
+msgpt.select_device("CPU")  # before mindnlp is imported: tests always run on the CPU
+
+from msgpt import _mindnlp  # noqa: E402,F401  (makes `import torch` give mindtorch)
+
+_WORDS = (
+    "the a film movie was is great awful good bad plot acting story actor scene director "
+    "boring wonderful terrible funny sad long short music ending i loved hated it this"
+).split()
+
+
+def make_texts(n: int, seed: int = 0, min_words: int = 3, max_words: int = 30) -> list[str]:
+    """Random sentences over a small vocabulary: enough for a tiny BPE tokenizer."""
+    rng = random.Random(seed)
+    return [
+        " ".join(rng.choice(_WORDS) for _ in range(rng.randint(min_words, max_words))) + "."
+        for _ in range(n)
+    ]
+
+
+@pytest.fixture(scope="session")
+def tokenizer_dir(tmp_path_factory):
+    """A tiny OpenAIGPT-format vocabulary (vocab.json + merges.txt), without special tokens."""
+    return msgpt.train_bpe_tokenizer(
+        make_texts(300), tmp_path_factory.mktemp("bpe"), vocab_size=200, min_frequency=1
+    )
+
+
+@pytest.fixture()
+def tokenizer(tokenizer_dir):
+    """A fresh fast tokenizer with <bos>/<eos>/<pad> for each test (tests mutate it)."""
+    return msgpt.load_tokenizer(tokenizer_dir, fast=True)
+
+
+@pytest.fixture()
+def tiny_config(tokenizer):
+    return msgpt.small_gpt_config(
+        tokenizer.vocab_size, n_positions=64, n_embd=32, n_layer=2, n_head=2,
+        resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0, summary_first_dropout=0.0,
+    )
+
+
+@pytest.fixture()
+def tiny_model(tiny_config, tokenizer):
+    model = msgpt.build_model(tiny_config, tokenizer, num_labels=2)
+    model.eval()
+    return model
