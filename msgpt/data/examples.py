@@ -1,0 +1,152 @@
+"""Labelled examples, and the row checks every source goes through."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Callable, Iterator, NamedTuple, Sequence
+
+import numpy as np
+
+from msgpt.data.cleaning import clean_text
+from msgpt.data.errors import DataError
+
+#: Names a row for error messages, e.g. ``lambda i: f"row {i + 1}"``.
+Locator = Callable[[int], str]
+
+_INTEGER = re.compile(r"[+-]?\d+")
+
+
+class Example(NamedTuple):
+    """One review (or any text) and its class index."""
+
+    text: str
+    label: int
+
+
+@dataclass(frozen=True, eq=False)
+class Examples:
+    """Parallel lists of texts and integer labels, plus where they came from.
+
+    Kept as two lists rather than a list of ``Example`` because every consumer (splits,
+    tokenizer, label counts) works column-wise, and 25,000 tuples would cost for nothing.
+    """
+
+    texts: list[str]
+    labels: list[int]
+    origin: str = ""
+
+    def __post_init__(self) -> None:
+        if len(self.texts) != len(self.labels):
+            raise ValueError(f"{len(self.texts)} texts but {len(self.labels)} labels")
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def __iter__(self) -> Iterator[Example]:
+        return (Example(t, l) for t, l in zip(self.texts, self.labels))
+
+    def __getitem__(self, index: int) -> Example:
+        return Example(self.texts[index], self.labels[index])
+
+    def __repr__(self) -> str:
+        return f"Examples({len(self)} from {self.origin or '?'}, labels {self.label_counts()})"
+
+    def subset(self, indices: Sequence[int], origin: str | None = None) -> "Examples":
+        """The examples at ``indices``, in that order."""
+        return Examples(
+            [self.texts[i] for i in indices],
+            [self.labels[i] for i in indices],
+            self.origin if origin is None else origin,
+        )
+
+    def label_counts(self) -> dict[int, int]:
+        """How many examples each label has, by label."""
+        values, counts = np.unique(np.asarray(self.labels, dtype=np.int64), return_counts=True)
+        return {int(v): int(c) for v, c in zip(values, counts)}
+
+    @classmethod
+    def empty(cls, origin: str = "") -> "Examples":
+        """No examples (for example the train split of an evaluation-only run)."""
+        return cls([], [], origin)
+
+
+def check_num_labels(num_labels: object) -> int:
+    """``num_labels`` as an int, or a ``DataError`` when it cannot classify."""
+    if isinstance(num_labels, bool) or not isinstance(num_labels, int) or num_labels < 2:
+        raise DataError(f"num_labels must be an integer >= 2, got {num_labels!r}")
+    return num_labels
+
+
+def _as_label(value: object, text_labels: bool) -> int | None:
+    if isinstance(value, (bool, np.bool_)):
+        return None  # True/False would silently pass as 1/0
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    # Parquet and pandas store an integer column with a gap as floats; 1.0 is still a label.
+    if isinstance(value, (float, np.floating)) and math.isfinite(value) and float(value).is_integer():
+        return int(value)
+    if text_labels and isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
+        return int(value.strip())
+    return None
+
+
+def make_examples(
+    texts: Sequence[object],
+    labels: Sequence[object],
+    *,
+    origin: str,
+    num_labels: int,
+    locate: Locator,
+    text_column: str | None = None,
+    label_column: str | None = None,
+    clean: bool = True,
+    text_labels: bool = False,
+) -> Examples:
+    """Clean and check raw rows; the first bad row raises a ``DataError`` naming it.
+
+    ``text_labels`` accepts labels written as digits, for formats (CSV) where every cell
+    is text. Texts are checked after cleaning, so a review that is only markup is empty.
+    """
+    num_labels = check_num_labels(num_labels)
+    text_name = f"text column {text_column!r}" if text_column else "text"
+    label_name = f"label column {label_column!r}" if label_column else "label"
+    if not texts:
+        raise DataError(f"{origin} has no examples")
+    out_texts: list[str] = []
+    out_labels: list[int] = []
+    for index, (text, raw_label) in enumerate(zip(texts, labels)):
+        if not isinstance(text, str):
+            kind = "missing" if text is None else f"a {type(text).__name__}, not a string"
+            raise DataError(f"{origin}, {locate(index)}: {text_name} is {kind}")
+        if clean:
+            text = clean_text(text)
+        if not text.strip():
+            raise DataError(f"{origin}, {locate(index)}: {text_name} is empty")
+        label = _as_label(raw_label, text_labels)
+        if label is None:
+            raise DataError(
+                f"{origin}, {locate(index)}: {label_name} is {raw_label!r}, not an integer"
+            )
+        if not 0 <= label < num_labels:
+            raise DataError(
+                f"{origin}, {locate(index)}: {label_name} is {label}, outside "
+                f"[0, {num_labels}) for num_labels={num_labels}"
+            )
+        out_texts.append(text)
+        out_labels.append(label)
+    return Examples(out_texts, out_labels, origin)
+
+
+@dataclass(frozen=True)
+class SourceData:
+    """What a source provides before any splitting.
+
+    ``train`` is the pool that the train fraction, the validation split and (for sources
+    without one) the held-out test split come from; ``test`` is the source's own test
+    split. Either is ``None`` when the source lacks it or it was not asked for.
+    """
+
+    train: Examples | None
+    test: Examples | None

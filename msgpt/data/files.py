@@ -1,0 +1,209 @@
+"""Local CSV, JSON Lines and parquet files with a text and a label column."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Callable
+
+from msgpt.data.errors import DataError
+from msgpt.data.examples import Examples, make_examples
+
+#: File suffixes (lower case) and the format each one means.
+FORMATS = {
+    ".csv": "csv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",  # JSON Lines under the .json name is what hub exports write
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
+
+
+def file_format(path: str | os.PathLike) -> str:
+    """``csv``, ``jsonl`` or ``parquet`` from the suffix; a ``DataError`` for any other."""
+    suffix = Path(path).suffix.lower()
+    try:
+        return FORMATS[suffix]
+    except KeyError:
+        known = ", ".join(sorted(FORMATS))
+        raise DataError(
+            f"{path}: unknown data format {suffix or '(no suffix)'!r}; use one of {known}"
+        ) from None
+
+
+def check_file(path: str | os.PathLike) -> Path:
+    """``path`` as a ``Path`` when it is a non-empty file, else a ``DataError``."""
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise DataError(f"data file {path} does not exist")
+    if not path.is_file():
+        raise DataError(f"data path {path} is not a file")
+    if path.stat().st_size == 0:
+        raise DataError(f"data file {path} is empty")
+    return path
+
+
+def read_file(
+    path: str | os.PathLike,
+    *,
+    text_column: str = "text",
+    label_column: str = "label",
+    num_labels: int = 2,
+    clean: bool = True,
+) -> Examples:
+    """Every row of a CSV, JSON Lines or parquet file as checked ``Examples``."""
+    path = check_file(path)
+    reader: Callable[..., Examples] = {
+        "csv": read_csv,
+        "jsonl": read_jsonl,
+        "parquet": read_parquet,
+    }[file_format(path)]
+    return reader(
+        path, text_column=text_column, label_column=label_column, num_labels=num_labels, clean=clean
+    )
+
+
+def read_csv_frame(path: Path, columns: list[str]):
+    """The named columns of a CSV file, every cell as a string (pandas ``DataFrame``).
+
+    Reading as strings keeps pandas from guessing: a label column with one bad cell would
+    otherwise turn into floats or objects and the bad row could no longer be named.
+    """
+    import pandas as pd
+
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    except pd.errors.EmptyDataError:
+        raise DataError(f"data file {path} is empty") from None
+    except UnicodeDecodeError as error:
+        raise DataError(
+            f"data file {path} is not UTF-8 text (byte {error.start}: {error.reason})"
+        ) from None
+    except pd.errors.ParserError as error:
+        raise DataError(f"data file {path} is not valid CSV: {error}") from None
+    missing = [name for name in columns if name not in frame.columns]
+    if missing:
+        raise DataError(
+            f"data file {path} has no column {', '.join(map(repr, missing))} "
+            f"(columns: {', '.join(map(repr, frame.columns))})"
+        )
+    if frame.empty:
+        raise DataError(f"data file {path} has a header but no rows")
+    return frame[columns]
+
+
+def read_csv(
+    path: Path, *, text_column: str, label_column: str, num_labels: int, clean: bool
+) -> Examples:
+    """A CSV file with a header row; rows are numbered from 1 after the header."""
+    frame = read_csv_frame(path, [text_column, label_column])
+    return make_examples(
+        frame[text_column].tolist(),
+        frame[label_column].tolist(),
+        origin=str(path),
+        num_labels=num_labels,
+        locate=lambda i: f"row {i + 1}",
+        text_column=text_column,
+        label_column=label_column,
+        clean=clean,
+        text_labels=True,
+    )
+
+
+def _decode(path: Path) -> str:
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise DataError(f"data file {path} is not UTF-8 text (line {line}: {error.reason})") from None
+
+
+def read_jsonl(
+    path: Path, *, text_column: str, label_column: str, num_labels: int, clean: bool
+) -> Examples:
+    """One JSON object per line (blank lines skipped), or a JSON array of objects."""
+    content = _decode(path).lstrip("\ufeff")
+    if content.lstrip().startswith("["):
+        try:
+            items = json.loads(content)
+        except json.JSONDecodeError as error:
+            raise DataError(f"data file {path} is not valid JSON: {error}") from None
+        records = list(enumerate(items, start=1))
+        unit = "item"
+    else:
+        records = []
+        # split("\n") rather than splitlines(): the latter also breaks at U+2028 and
+        # friends, which JSON strings may hold raw, and the line numbers would drift.
+        for number, line in enumerate(content.split("\n"), start=1):
+            if not line.strip():
+                continue
+            try:
+                records.append((number, json.loads(line)))
+            except json.JSONDecodeError as error:
+                raise DataError(f"{path}, line {number}: not valid JSON ({error.msg})") from None
+        unit = "line"
+    if not records:
+        raise DataError(f"data file {path} holds no records")
+    texts, labels, numbers = [], [], []
+    first_missing: dict[str, int] = {}
+    present = {text_column: 0, label_column: 0}
+    for number, record in records:
+        if not isinstance(record, dict):
+            raise DataError(f"{path}, {unit} {number}: not a JSON object")
+        for name in present:
+            if name in record:
+                present[name] += 1
+            else:
+                first_missing.setdefault(name, number)
+        texts.append(record.get(text_column))
+        labels.append(record.get(label_column))
+        numbers.append(number)
+    for name, number in first_missing.items():
+        if present[name] == 0:
+            raise DataError(f"data file {path} has no column {name!r} in any record")
+        raise DataError(f"{path}, {unit} {number}: no {name!r} field")
+    return make_examples(
+        texts,
+        labels,
+        origin=str(path),
+        num_labels=num_labels,
+        locate=lambda i: f"{unit} {numbers[i]}",
+        text_column=text_column,
+        label_column=label_column,
+        clean=clean,
+    )
+
+
+def read_parquet(
+    path: Path, *, text_column: str, label_column: str, num_labels: int, clean: bool
+) -> Examples:
+    """A parquet file; rows are numbered from 1."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        names = pq.read_schema(path).names
+    except (pa.ArrowInvalid, OSError) as error:
+        raise DataError(f"data file {path} is not a valid parquet file ({error})") from None
+    missing = [name for name in (text_column, label_column) if name not in names]
+    if missing:
+        raise DataError(
+            f"data file {path} has no column {', '.join(map(repr, missing))} "
+            f"(columns: {', '.join(map(repr, names))})"
+        )
+    table = pq.read_table(path, columns=[text_column, label_column])
+    if table.num_rows == 0:
+        raise DataError(f"data file {path} has no rows")
+    return make_examples(
+        table.column(text_column).to_pylist(),
+        table.column(label_column).to_pylist(),
+        origin=str(path),
+        num_labels=num_labels,
+        locate=lambda i: f"row {i + 1}",
+        text_column=text_column,
+        label_column=label_column,
+        clean=clean,
+    )
