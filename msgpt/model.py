@@ -50,7 +50,23 @@ def prepare_model(
         # mean_resizing samples a multivariate normal, which mindtorch lacks; the new rows
         # get the model's own initialisation instead, as in the recipe.
         model.resize_token_embeddings(len(tokenizer), mean_resizing=False)
+        _rebuild_embedding_parameter(model)
     return model
+
+
+def _rebuild_embedding_parameter(model: OpenAIGPTForSequenceClassification) -> None:
+    """Give the resized token embedding a parameter whose storage matches its shape.
+
+    HF's resize ends with ``old.weight.data = new.weight.data``; on mindtorch that leaves a
+    parameter whose kernels still see the old row count (``zeros_like`` of it has the old
+    shape), so optimizer state built from it cannot be added to its gradient. A parameter
+    made from a host copy is consistent. ``tests/test_foundation_model.py`` checks both
+    the fix and whether mindtorch still needs it.
+    """
+    import torch  # mindtorch
+
+    embedding = model.get_input_embeddings()
+    embedding.weight = torch.nn.Parameter(torch.tensor(embedding.weight.detach().numpy()))
 
 
 def build_model(

@@ -35,6 +35,21 @@ def test_embeddings_match_tokenizer_length_and_keep_old_rows(tiny_config, tokeni
     assert model.config.pad_token_id == tokenizer.pad_token_id
 
 
+def test_resized_embedding_is_a_consistent_parameter(tiny_model, tokenizer):
+    weight = tiny_model.get_input_embeddings().weight
+    assert tuple(torch.zeros_like(weight).shape) == tuple(weight.shape) == (len(tokenizer), 32)
+    assert any(p is weight for p in tiny_model.trainable_params())
+
+
+def test_mindtorch_still_needs_the_embedding_rebuild(tiny_config, tokenizer):
+    """When this fails, HF's resize leaves a sound parameter on mindtorch and
+    msgpt.model._rebuild_embedding_parameter can be removed."""
+    model = OpenAIGPTForSequenceClassification(tiny_config)
+    model.resize_token_embeddings(len(tokenizer), mean_resizing=False)
+    weight = model.get_input_embeddings().weight
+    assert tuple(torch.zeros_like(weight).shape) != tuple(weight.shape)
+
+
 def test_preparing_twice_changes_nothing(tiny_model, tokenizer):
     before = tiny_model.get_input_embeddings().weight.detach().numpy().copy()
     msgpt.prepare_model(tiny_model, tokenizer)
