@@ -41,6 +41,10 @@ _EXPORTS = {
     "check_max_length": "msgpt.model",
     "save_pretrained": "msgpt.model",
     "load_pretrained": "msgpt.model",
+    # data
+    "load_splits": "msgpt.data",
+    "build_datasets": "msgpt.data",
+    "DataError": "msgpt.data",
     # inference
     "predict": "msgpt.inference",
     "Predictions": "msgpt.inference",

