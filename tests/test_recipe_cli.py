@@ -1,0 +1,161 @@
+"""recipes/imdb.py through its command line: a tiny real run, evaluation only, bad input."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import make_texts
+
+RECIPE = Path(__file__).resolve().parents[1] / "recipes" / "imdb.py"
+POSITIVE = "great wonderful loved funny good".split()
+NEGATIVE = "awful terrible hated boring bad".split()
+
+
+def run_recipe(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
+    env = {**os.environ, "DEVICE_TARGET": "CPU"}
+    return subprocess.run(
+        [sys.executable, str(RECIPE), *args], capture_output=True, text=True, timeout=timeout, env=env
+    )
+
+
+def write_reviews(path: Path, n: int, seed: int = 0, *, text_column="text", label_column="label") -> Path:
+    """Reviews whose label follows from their words, so that a tiny model can learn it."""
+    rows = []
+    for i, filler in enumerate(make_texts(n, seed=seed, max_words=10)):
+        label = i % 2
+        words = (POSITIVE if label else NEGATIVE)
+        cue = " ".join(words[(i + k) % 5] for k in range(3))
+        rows.append({text_column: f"{filler} {cue}", label_column: label})
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=[text_column, label_column])
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+TINY = ["--model", "scratch", "--epochs", "2", "--batch-size", "8", "--max-seq-len", "32",
+        "--lr", "3e-3", "--train-fraction", "1", "--val-fraction", "0.25", "--seed", "3"]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """One tiny training run through the CLI, shared by the tests that read its outputs."""
+    root = tmp_path_factory.mktemp("recipe")
+    data = write_reviews(root / "reviews.csv", 160)
+    out = root / "out"
+    result = run_recipe(*TINY, "--data", str(data), "--output-dir", str(out))
+    assert result.returncode == 0, result.stderr[-3000:]
+    return out, result
+
+
+def test_training_run_writes_every_output(trained):
+    out, result = trained
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert 0.0 <= metrics["test_accuracy"] <= 1.0 and 0.0 <= metrics["test_f1"] <= 1.0
+    assert metrics["split_sizes"] == {"train": 96, "validation": 32, "test": 32}
+    assert [round(e["epoch"]) for e in metrics["epochs"]] == [1, 2]
+    assert all("eval_accuracy" in e for e in metrics["epochs"])
+    assert metrics["train_time_s"] > 0 and metrics["train_samples_per_second"] > 0
+    assert f"test accuracy {metrics['test_accuracy']:.4f}" in result.stdout
+    assert sorted(p.name for p in out.glob("checkpoint-*")) == ["checkpoint-12", "checkpoint-24"]
+    assert all((c / "model.safetensors").is_file() for c in out.glob("checkpoint-*"))
+    assert (out / "training_curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with (out / "predictions.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 32 and set(rows[0]) == {"text", "label", "prediction", "prob_0", "prob_1"}
+    assert not list(out.glob(".*tmp"))  # nothing half-written left behind
+
+
+def test_the_demo_data_is_learnable_by_the_tiny_run(trained):
+    """The tiny run is a real training run: on word-determined labels it must beat chance."""
+    out, _ = trained
+    assert json.loads((out / "metrics.json").read_text())["test_accuracy"] >= 0.75
+
+
+def test_best_model_predicts_through_the_helper(trained):
+    import msgpt
+
+    out, _ = trained
+    result = msgpt.predict(["loved it, wonderful", "awful and boring"], out / "best")
+    assert result.probabilities.shape == (2, 2)
+
+
+def test_eval_only_scores_all_of_the_data(trained, tmp_path):
+    out, _ = trained
+    data = write_reviews(tmp_path / "more.csv", 40, seed=9)
+    result = run_recipe("--eval-only", "--model", str(out / "best"), "--data", str(data),
+                        "--max-seq-len", "32", "--output-dir", str(tmp_path / "eval"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    metrics = json.loads((tmp_path / "eval" / "metrics.json").read_text())
+    assert metrics["test_examples"] == 40 and "test_accuracy" in metrics
+
+
+def _assert_one_line_error(result: subprocess.CompletedProcess, *needles: str) -> None:
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("imdb.py: error:"), result.stderr[-2000:]
+    for needle in needles:
+        assert needle in last, last
+
+
+@pytest.mark.parametrize(
+    "args, needles",
+    [
+        (["--padding", "diagonal"], ["--padding", "diagonal"]),
+        (["--lr=-1e-3"], ["--lr must be positive"]),
+        (["--data", "no/such/reviews.csv"], ["no/such/reviews.csv", "no such file"]),
+        (["--model", "scratch", "--max-seq-len", "600"], ["600", "512 positions"]),
+        (["--eval-only", "--model", "openai-gpt"], ["--eval-only", "model folder"]),
+    ],
+)
+def test_bad_arguments_end_in_one_line(args, needles, tmp_path):
+    _assert_one_line_error(run_recipe(*args, "--output-dir", str(tmp_path / "out")), *needles)
+    assert not (tmp_path / "out").exists()
+
+
+def _bad_file(tmp_path: Path, kind: str) -> Path:
+    path = write_reviews(tmp_path / "bad.csv", 20)
+    lines = path.read_text().splitlines()
+    if kind == "label":
+        lines[3] = "a fine film,5"
+    elif kind == "empty":
+        lines[3] = '"   ",1'
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.mark.parametrize(
+    "kind, extra, needles",
+    [
+        ("label", [], ["bad.csv", "5"]),
+        ("empty", [], ["bad.csv", "empty"]),
+        ("column", ["--text-column", "review"], ["bad.csv", "review"]),
+    ],
+)
+def test_data_errors_end_in_one_line_and_damage_nothing(kind, extra, needles, tmp_path):
+    out = tmp_path / "out"
+    (out / "checkpoint-7").mkdir(parents=True)
+    (out / "checkpoint-7" / "model.safetensors").write_bytes(b"weights")
+    (out / "metrics.json").write_text('{"test_accuracy": 0.9}')
+    result = run_recipe(*TINY, "--data", str(_bad_file(tmp_path, kind)), *extra,
+                        "--output-dir", str(out), "--resume")
+    _assert_one_line_error(result, *needles)
+    assert (out / "metrics.json").read_text() == '{"test_accuracy": 0.9}'
+    assert (out / "checkpoint-7" / "model.safetensors").read_bytes() == b"weights"
+    assert sorted(p.name for p in out.iterdir()) == ["checkpoint-7", "metrics.json"]
+
+
+def test_existing_run_is_not_overwritten_without_resume(trained):
+    out, _ = trained
+    before = (out / "metrics.json").read_bytes()
+    result = run_recipe(*TINY, "--data", str(out.parent / "reviews.csv"), "--output-dir", str(out))
+    _assert_one_line_error(result, "already holds a run", "--resume")
+    assert (out / "metrics.json").read_bytes() == before
