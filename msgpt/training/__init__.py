@@ -1,0 +1,49 @@
+"""Fine-tuning with HF's Trainer on MindSpore datasets, on Ascend, GPU and CPU.
+
+    from msgpt.training import make_trainer, training_arguments
+    args = training_arguments("runs/gpt1", num_train_epochs=3)   # GPT-1's recipe as defaults
+    trainer = make_trainer(model, tokenizer, data.train, data.validation, args, lm_coef=0.5)
+    trainer.train()
+    trainer.evaluate()          # eval_accuracy, eval_f1 (macro)
+
+Names are imported lazily (importing them starts mindnlp, which fixes the device).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "MindSporeTrainer": "msgpt.training.trainer",
+    "make_trainer": "msgpt.training.trainer",
+    "training_arguments": "msgpt.training.trainer",
+    "MindSporeLoader": "msgpt.training.loader",
+    "is_mindspore_dataset": "msgpt.training.loader",
+    "AdamW": "msgpt.training.optim",
+    "decay_parameter_groups": "msgpt.training.optim",
+    "linear_warmup_decay": "msgpt.training.schedule",
+    "warmup_steps": "msgpt.training.schedule",
+    "GPT1_WARMUP_RATIO": "msgpt.training.schedule",
+    "clip_grad_norm_": "msgpt.training.backend_fixes",
+    "global_grad_norm": "msgpt.training.backend_fixes",
+    "lm_loss": "msgpt.training.lm_loss",
+    "accuracy": "msgpt.training.metrics",
+    "macro_f1": "msgpt.training.metrics",
+    "compute_metrics": "msgpt.training.metrics",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'msgpt.training' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

@@ -1,0 +1,299 @@
+"""HF's ``Trainer`` on MindSpore datasets, with msgpt's optimizer, clipping and GPT-1 loss.
+
+``MindSporeTrainer`` changes only what mindtorch or MindSpore datasets need:
+
+* data: ``get_{train,eval,test}_dataloader`` wrap a MindSpore dataset in
+  ``MindSporeLoader`` (no torch ``DataLoader``, no sampler, no ``accelerator.prepare``:
+  the pipeline already batches, shuffles and shards per process);
+  ``num_examples`` counts examples from the loader. Other datasets go to HF's code.
+* optimisation: ``create_optimizer`` builds ``msgpt.training.optim.AdamW`` with HF's
+  decay / no-decay groups and the ``TrainingArguments`` hyper-parameters; the LR
+  schedule is HF's (``lr_scheduler_type="linear"`` + ``warmup_ratio`` is GPT-1's);
+  the Trainer's ``max_grad_norm`` clipping goes through
+  ``backend_fixes.install_clip_grad_norm`` on its accelerator.
+* checkpoints: HF's ``_load_best_model``/``_load_from_checkpoint`` read the weights
+  with ``backend_fixes.patched_safetensors_load_file`` in place, ``_load_rng_state``
+  runs with ``backend_fixes.patched_safe_globals``, and ``train`` skips the batches a
+  resumed run had already seen in the loader (accelerate's skipping needs a DataLoader).
+* loss: with ``lm_coef > 0``, ``compute_loss`` adds GPT-1's auxiliary LM loss, from the
+  same forward pass.
+
+Gradients come from mindnlp's patched ``Trainer.training_step`` (``value_and_grad``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any, Callable, Mapping
+
+from msgpt import _mindnlp  # noqa: F401  (mindnlp before torch/transformers)
+import torch
+from transformers import Trainer, TrainerState, TrainingArguments
+from transformers.trainer import TRAINER_STATE_NAME
+from transformers.trainer_utils import get_last_checkpoint
+from transformers.modeling_outputs import SequenceClassifierOutput
+from transformers.training_args import OptimizerNames
+
+from msgpt.training.backend_fixes import (
+    install_clip_grad_norm,
+    patched_safe_globals,
+    patched_safetensors_load_file,
+)
+from msgpt.training.lm_loss import lm_loss_of_model
+from msgpt.training.loader import MindSporeLoader, is_mindspore_dataset
+from msgpt.training.metrics import compute_metrics as default_compute_metrics
+from msgpt.training.optim import AdamW, decay_parameter_groups
+
+logger = logging.getLogger(__name__)
+
+#: ``TrainingArguments.optim`` values served by msgpt's AdamW (the PyTorch AdamW update).
+ADAMW_OPTIMS = frozenset({OptimizerNames.ADAMW_TORCH.value, OptimizerNames.ADAMW_TORCH_FUSED.value})
+
+#: Torch ``DataLoader`` settings that have no meaning for a MindSpore pipeline.
+_TORCH_LOADER_ARGS = ("dataloader_num_workers", "dataloader_drop_last", "group_by_length")
+
+
+class MindSporeTrainer(Trainer):
+    """``transformers.Trainer`` for mindtorch models and MindSpore datasets.
+
+    Extra arguments: ``lm_coef`` (GPT-1's λ, default 0: classification loss only) and
+    ``fused_optimizer`` (``False`` selects AdamW's per-tensor fallback).
+    """
+
+    def __init__(self, *args: Any, lm_coef: float = 0.0, fused_optimizer: bool = True, **kwargs: Any) -> None:
+        if lm_coef < 0:
+            raise ValueError(f"lm_coef must be >= 0, got {lm_coef}")
+        self.lm_coef = float(lm_coef)
+        self.fused_optimizer = fused_optimizer
+        self._train_loader: MindSporeLoader | None = None
+        super().__init__(*args, **kwargs)
+        _check_validation_data(self.args, self.train_dataset, self.eval_dataset)
+
+    # -- data -----------------------------------------------------------------------
+    def _loader(self, dataset: Any, batch_size: int, what: str, reshuffle: bool) -> MindSporeLoader:
+        loader = MindSporeLoader(dataset, reshuffle=reshuffle, columns=self._model_columns())
+        ignored = [name for name in _TORCH_LOADER_ARGS if getattr(self.args, name)]
+        if ignored:
+            logger.warning(
+                "%s ignored for MindSpore datasets: workers, batching and order are the pipeline's",
+                ", ".join(ignored),
+            )
+        if loader.batch_size != batch_size:
+            # The pipeline batches; the argument only feeds the Trainer's bookkeeping
+            # (logged batch size, samples/s), so say when the two differ.
+            logger.warning(
+                "%s dataset is batched by %d, TrainingArguments say %d; the dataset's batches are used",
+                what, loader.batch_size, batch_size,
+            )
+        return loader
+
+    def _model_columns(self) -> list[str] | None:
+        if not self.args.remove_unused_columns:
+            return None
+        self._set_signature_columns_if_needed()
+        return list(self._signature_columns)
+
+    def get_train_dataloader(self):
+        """A ``MindSporeLoader`` (kept across epochs) for a MindSpore train dataset."""
+        if not is_mindspore_dataset(self.train_dataset):
+            return super().get_train_dataloader()
+        if self._train_loader is None or self._train_loader.ms_dataset is not self.train_dataset:
+            self._train_loader = self._loader(
+                self.train_dataset, self._train_batch_size, "train", reshuffle=True
+            )
+        return self._train_loader
+
+    def get_eval_dataloader(self, eval_dataset: Any = None):
+        """A ``MindSporeLoader`` for a MindSpore eval dataset (or a name in a dict of them)."""
+        if isinstance(eval_dataset, str):
+            dataset = self.eval_dataset[eval_dataset]
+        else:
+            dataset = eval_dataset if eval_dataset is not None else self.eval_dataset
+        if dataset is None:
+            raise ValueError("Trainer: evaluation requires an eval_dataset.")
+        if not is_mindspore_dataset(dataset):
+            return super().get_eval_dataloader(eval_dataset)
+        return self._loader(dataset, self.args.eval_batch_size, "eval", reshuffle=False)
+
+    def get_test_dataloader(self, test_dataset: Any):
+        """A ``MindSporeLoader`` for a MindSpore test dataset."""
+        if not is_mindspore_dataset(test_dataset):
+            return super().get_test_dataloader(test_dataset)
+        return self._loader(test_dataset, self.args.eval_batch_size, "test", reshuffle=False)
+
+    def num_examples(self, dataloader: Any) -> int:
+        """Examples per epoch; for a ``MindSporeLoader``, batches × batch size."""
+        if isinstance(dataloader, MindSporeLoader):
+            return dataloader.num_examples
+        return super().num_examples(dataloader)
+
+    # -- optimisation ---------------------------------------------------------------
+    def create_optimizer(self):
+        """msgpt's AdamW (works on every backend) for the AdamW ``optim`` choices."""
+        if self.optimizer is not None:
+            return self.optimizer
+        if self.optimizer_cls_and_kwargs is not None or self.args.optim not in ADAMW_OPTIMS:
+            return super().create_optimizer()
+        args = self.args
+        groups = decay_parameter_groups(
+            self.model, args.weight_decay, self.get_decay_parameter_names(self.model)
+        )
+        self.optimizer = AdamW(
+            groups,
+            lr=args.learning_rate,
+            betas=(args.adam_beta1, args.adam_beta2),
+            eps=args.adam_epsilon,
+            weight_decay=args.weight_decay,
+            fused=self.fused_optimizer,
+        )
+        return self.optimizer
+
+    def create_accelerator_and_postprocess(self) -> None:
+        """HF's accelerator, with gradient clipping that works on every backend."""
+        super().create_accelerator_and_postprocess()
+        install_clip_grad_norm(self.accelerator)
+
+    # -- checkpoints ----------------------------------------------------------------
+    def train(self, resume_from_checkpoint: str | bool | None = None, trial: Any = None,
+              ignore_keys_for_eval: list[str] | None = None, **kwargs: Any):
+        """HF's ``train``; a resumed run over a MindSpore dataset skips what it had seen.
+
+        HF skips the batches of a resumed epoch with accelerate's ``skip_first_batches``,
+        which needs a torch ``DataLoader``. Here the train loader skips them itself (and
+        replays the earlier epochs' shuffles, so the run continues exactly), and HF's
+        skipping is turned off for this call (``ignore_data_skip``).
+        """
+        checkpoint = resume_from_checkpoint
+        if checkpoint is True:
+            checkpoint = get_last_checkpoint(self.args.output_dir)
+        state_file = os.path.join(checkpoint, TRAINER_STATE_NAME) if isinstance(checkpoint, str) else None
+        if (
+            state_file is None
+            or not os.path.isfile(state_file)
+            or self.args.ignore_data_skip
+            or not is_mindspore_dataset(self.train_dataset)
+        ):
+            return super().train(resume_from_checkpoint, trial, ignore_keys_for_eval, **kwargs)
+        steps_done = TrainerState.load_from_json(state_file).global_step
+        loader = self.get_train_dataloader()
+        accumulation = self.args.gradient_accumulation_steps
+        updates_per_epoch = max(-(-len(loader) // accumulation), 1)
+        epochs_done, updates_in_epoch = divmod(steps_done, updates_per_epoch)
+        loader.skip_batches(epochs_done * len(loader) + updates_in_epoch * accumulation)
+        self.args.ignore_data_skip = True
+        try:
+            return super().train(checkpoint, trial, ignore_keys_for_eval, **kwargs)
+        finally:
+            self.args.ignore_data_skip = False
+
+    def _load_from_checkpoint(self, resume_from_checkpoint: str, model: Any = None) -> None:
+        # Private HF hook, the one place resume_from_checkpoint reads the weights.
+        with patched_safetensors_load_file():
+            super()._load_from_checkpoint(resume_from_checkpoint, model)
+
+    def _load_best_model(self) -> None:
+        # Private HF hook, the one place load_best_model_at_end reads the weights.
+        with patched_safetensors_load_file():
+            super()._load_best_model()
+
+    def _load_rng_state(self, checkpoint: str | None) -> None:
+        # Private HF hook that restores the RNG states of a resumed run.
+        with patched_safe_globals():
+            super()._load_rng_state(checkpoint)
+
+    # -- loss -----------------------------------------------------------------------
+    def compute_loss(
+        self,
+        model: torch.nn.Module,
+        inputs: dict[str, Any],
+        return_outputs: bool = False,
+        num_items_in_batch: Any = None,
+    ):
+        """Classification loss, plus ``lm_coef`` × the LM loss of the same forward pass."""
+        if not self.lm_coef or "labels" not in inputs:
+            return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+        outputs = model(**inputs, output_hidden_states=True)
+        lm = lm_loss_of_model(self.accelerator.unwrap_model(model), outputs.hidden_states[-1], inputs)
+        loss = outputs.loss + self.lm_coef * lm
+        if not return_outputs:
+            return loss
+        # Without the hidden states, which prediction_step would collect as predictions.
+        return loss, SequenceClassifierOutput(loss=loss, logits=outputs.logits)
+
+
+def _check_validation_data(args: TrainingArguments, train_dataset: Any, eval_dataset: Any) -> None:
+    """Refuse to choose the best model on the training data."""
+    if not (args.load_best_model_at_end or args.metric_for_best_model) or train_dataset is None:
+        return
+    candidates = eval_dataset.values() if isinstance(eval_dataset, Mapping) else [eval_dataset]
+    if any(candidate is train_dataset for candidate in candidates):
+        raise ValueError(
+            "eval_dataset is the training dataset: the best model must be chosen on validation data"
+        )
+
+
+def training_arguments(output_dir: str, **overrides: Any) -> TrainingArguments:
+    """``TrainingArguments`` with GPT-1's fine-tuning recipe as defaults.
+
+    Adam at 6.25e-5, batch 32, 3 epochs, linear warm-up over 0.2% of the steps then
+    linear decay, weight decay 0.01 (not on biases / LayerNorm), gradient clipping at
+    1.0; evaluated and saved each epoch, best model by validation accuracy, no
+    reporting integrations. ``overrides`` replace any of them.
+    """
+    settings: dict[str, Any] = dict(
+        learning_rate=6.25e-5,
+        per_device_train_batch_size=32,
+        per_device_eval_batch_size=32,
+        num_train_epochs=3,
+        lr_scheduler_type="linear",
+        warmup_ratio=0.002,
+        weight_decay=0.01,
+        max_grad_norm=1.0,
+        optim=OptimizerNames.ADAMW_TORCH.value,
+        eval_strategy="epoch",
+        save_strategy="epoch",
+        load_best_model_at_end=True,
+        metric_for_best_model="accuracy",
+        greater_is_better=True,
+        save_total_limit=2,
+        logging_strategy="steps",
+        logging_steps=50,
+        # The NaN/inf filter reads the loss back every step (a host sync); logging it
+        # every logging_steps is enough to see a divergence.
+        logging_nan_inf_filter=False,
+        report_to="none",
+    )
+    settings.update(overrides)
+    return TrainingArguments(output_dir=output_dir, **settings)
+
+
+def make_trainer(
+    model: torch.nn.Module,
+    tokenizer: Any,
+    train_dataset: Any,
+    eval_dataset: Any,
+    args: TrainingArguments,
+    *,
+    lm_coef: float = 0.0,
+    compute_metrics: Callable[[Any], dict[str, float]] | None = default_compute_metrics,
+    callbacks: list[Any] | None = None,
+    fused_optimizer: bool = True,
+) -> MindSporeTrainer:
+    """A ``MindSporeTrainer`` for a GPT-1 classifier on MindSpore datasets.
+
+    ``train_dataset``/``eval_dataset`` are batched MindSpore datasets (columns
+    ``input_ids``, ``attention_mask``, ``labels``); ``eval_dataset`` must be validation
+    data, never the training set. ``tokenizer`` is saved with each checkpoint.
+    """
+    return MindSporeTrainer(
+        model=model,
+        args=args,
+        train_dataset=train_dataset,
+        eval_dataset=eval_dataset,
+        processing_class=tokenizer,
+        compute_metrics=compute_metrics,
+        callbacks=callbacks,
+        lm_coef=lm_coef,
+        fused_optimizer=fused_optimizer,
+    )
