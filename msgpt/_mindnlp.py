@@ -31,6 +31,10 @@ def _restore_endpoint(injected: str, default: str) -> int:
     return replaced
 
 
+from msgpt.device import select_device  # noqa: E402
+
+select_device()  # $DEVICE_TARGET or the best device, and its runtime settings, before mindtorch
+
 _user_endpoint = os.environ.get("HF_ENDPOINT")
 
 import mindnlp  # noqa: E402  (must come before anything that imports transformers)

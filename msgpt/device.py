@@ -2,6 +2,13 @@
 
 mindtorch reads the ``DEVICE_TARGET`` environment variable once, when it is first
 imported, so the choice has to be made before any model or tokenizer helper runs.
+``msgpt._mindnlp`` calls ``select_device()`` itself, so the default is applied even when
+a user never calls it.
+
+On the CPU, kernels are launched synchronously (``mindspore.runtime.launch_blocking``):
+mindtorch reads shapes and dtypes of fresh tensors all the time, and each read waits for
+the asynchronous pipeline anyway, so synchronous launch makes a training step 2-4x faster
+there (``benchmarks/train_step.py``). Ascend and GPU keep asynchronous launch.
 """
 
 from __future__ import annotations
@@ -60,6 +67,10 @@ def select_device(name: str | None = None) -> str:
             )
         return device
     os.environ[ENV_VAR] = device
+    if device == "CPU":
+        import mindspore
+
+        mindspore.runtime.launch_blocking()
     return device
 
 

@@ -54,3 +54,10 @@ def test_device_cannot_change_once_mindnlp_runs(monkeypatch):
     monkeypatch.setattr(device, "available_devices", lambda: ["GPU", "CPU"])
     with pytest.raises(RuntimeError, match="already running on CPU"):
         msgpt.select_device("GPU")
+
+
+def test_cpu_launches_kernels_synchronously():
+    from mindspore._c_expression import RuntimeConf  # pylint: disable=no-name-in-module
+
+    assert msgpt.current_device() == "CPU"
+    assert RuntimeConf.get_instance().is_launch_blocking()
