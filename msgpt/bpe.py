@@ -7,6 +7,7 @@ slow tokenizer falls back to (and the fast one uses), so both classes load them.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Iterable
@@ -56,4 +57,24 @@ def train_bpe_tokenizer(
     output = Path(output_dir)
     output.mkdir(parents=True, exist_ok=True)
     tokenizer.model.save(str(output))
+    _renumber_vocabulary(output)
     return output
+
+
+def _renumber_vocabulary(folder: Path) -> None:
+    """Give the tokens ids that depend on the texts alone: ``<unk>``, the sorted
+    alphabet, then each merge's result in merge order.
+
+    The trainer learns the same merges on every run, but numbers the alphabet in hash-map
+    order, which changes from process to process; a seeded run must give the same ids.
+    """
+    vocab_file = folder / "vocab.json"
+    vocab = json.loads(vocab_file.read_text(encoding="utf-8"))
+    lines = (folder / "merges.txt").read_text(encoding="utf-8").splitlines()
+    merged = [left + right for left, right in (line.split() for line in lines[1:] if line)]
+    made = set(merged)
+    alphabet = sorted(token for token in vocab if token not in made and token != UNK)
+    order = list(dict.fromkeys([UNK, *alphabet, *merged]))
+    if sorted(order) != sorted(vocab):
+        raise RuntimeError(f"BPE vocabulary in {folder} does not match its merges")
+    vocab_file.write_text(json.dumps({token: i for i, token in enumerate(order)}, ensure_ascii=False), encoding="utf-8")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+from pathlib import Path
 
 import pytest
 from transformers import OpenAIGPTTokenizer
@@ -93,3 +95,20 @@ def test_missing_local_folder_is_not_looked_up_on_the_hub(tmp_path):
         msgpt.load_tokenizer(tmp_path / "nowhere")
     with pytest.raises(FileNotFoundError, match="does not exist"):
         msgpt.load_tokenizer("./no/such/folder")
+
+
+def test_trained_vocabulary_is_the_same_in_every_process(tmp_path):
+    """The trainer numbers its alphabet in hash order; msgpt renumbers it canonically."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, msgpt; from conftest import make_texts; "
+        "msgpt.train_bpe_tokenizer(make_texts(300), sys.argv[1], vocab_size=200, min_frequency=1)"
+    )
+    tests_dir = str(Path(__file__).parent)
+    for run in ("a", "b"):
+        subprocess.run([sys.executable, "-c", script, str(tmp_path / run)], check=True, cwd=tests_dir,
+                       env={**os.environ, "PYTHONPATH": tests_dir}, capture_output=True)
+    for name in ("vocab.json", "merges.txt"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()

@@ -5,8 +5,10 @@ from __future__ import annotations
 import csv
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -159,3 +161,33 @@ def test_existing_run_is_not_overwritten_without_resume(trained):
     result = run_recipe(*TINY, "--data", str(out.parent / "reviews.csv"), "--output-dir", str(out))
     _assert_one_line_error(result, "already holds a run", "--resume")
     assert (out / "metrics.json").read_bytes() == before
+
+
+def test_resume_after_kill_ends_like_an_uninterrupted_run(tmp_path):
+    data = write_reviews(tmp_path / "reviews.csv", 160)
+    args = [*TINY, "--epochs", "3", "--data", str(data)]  # 12 steps per epoch
+    full = run_recipe(*args, "--output-dir", str(tmp_path / "full"))
+    assert full.returncode == 0, full.stderr[-3000:]
+
+    out = tmp_path / "killed"
+    env = {**os.environ, "DEVICE_TARGET": "CPU"}
+    process = subprocess.Popen([sys.executable, str(RECIPE), *args, "--output-dir", str(out)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    deadline = time.monotonic() + 300
+    while not (out / "checkpoint-12").exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)  # during epoch 2: the checkpoint of epoch 1 is whole
+    process.wait()
+    assert process.returncode == -signal.SIGKILL
+    assert (out / "checkpoint-12" / "trainer_state.json").is_file()
+    assert not (out / "metrics.json").exists() and not (out / "checkpoint-36").exists()
+
+    resumed = run_recipe(*args, "--output-dir", str(out), "--resume")
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    expected = json.loads((tmp_path / "full" / "metrics.json").read_text())
+    got = json.loads((out / "metrics.json").read_text())
+    assert (got["test_accuracy"], got["test_f1"]) == (expected["test_accuracy"], expected["test_f1"])
+    full_rows = (tmp_path / "full" / "predictions.csv").read_text().splitlines()
+    resumed_rows = (out / "predictions.csv").read_text().splitlines()
+    assert resumed_rows == full_rows  # same probabilities to 6 decimals
+    assert not list(out.glob(".staging-*"))

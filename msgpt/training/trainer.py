@@ -25,12 +25,14 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
+from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from msgpt import _mindnlp  # noqa: F401  (mindnlp before torch/transformers)
 import torch
 from transformers import Trainer, TrainerState, TrainingArguments
-from transformers.trainer import TRAINER_STATE_NAME
+from transformers.trainer import PREFIX_CHECKPOINT_DIR, TRAINER_STATE_NAME
 from transformers.trainer_utils import get_last_checkpoint
 from transformers.modeling_outputs import SequenceClassifierOutput
 from transformers.training_args import OptimizerNames
@@ -186,6 +188,38 @@ class MindSporeTrainer(Trainer):
             return super().train(checkpoint, trial, ignore_keys_for_eval, **kwargs)
         finally:
             self.args.ignore_data_skip = False
+
+    def _save_checkpoint(self, model: Any, trial: Any) -> None:
+        """HF's checkpoint, written to a hidden staging folder and renamed into place.
+
+        HF writes ``checkpoint-N`` file by file; a run killed meanwhile would leave a
+        half-written folder that ``--resume`` (``get_last_checkpoint``) then picks. Here
+        ``checkpoint-N`` appears whole or not at all. With several processes (each writes
+        its own RNG state into the folder) HF's own way is kept.
+        """
+        if self.args.world_size > 1:
+            return super()._save_checkpoint(model, trial)
+        run_dir = Path(self._get_output_dir(trial=trial))
+        name = f"{PREFIX_CHECKPOINT_DIR}-{self.state.global_step}"
+        for leftover in run_dir.glob(".staging-*"):  # from a run killed while saving
+            shutil.rmtree(leftover, ignore_errors=True)
+        staging = run_dir / f".staging-{name}"
+        staging.mkdir(parents=True)
+        self._get_output_dir = lambda trial=None: str(staging)  # where HF puts checkpoint-N
+        try:
+            super()._save_checkpoint(model, trial)
+        finally:
+            del self._get_output_dir
+        # HF pointed the best checkpoint at the staging folder when it is this one.
+        if self.state.best_model_checkpoint and Path(self.state.best_model_checkpoint).parent == staging:
+            self.state.best_model_checkpoint = str(run_dir / Path(self.state.best_model_checkpoint).name)
+            self.state.save_to_json(str(staging / name / TRAINER_STATE_NAME))
+        final = run_dir / name
+        if final.exists():  # written by an earlier, interrupted run of the same steps
+            shutil.rmtree(final)
+        os.replace(staging / name, final)
+        staging.rmdir()
+        self._rotate_checkpoints(use_mtime=True, output_dir=str(run_dir))
 
     def _load_from_checkpoint(self, resume_from_checkpoint: str, model: Any = None) -> None:
         # Private HF hook, the one place resume_from_checkpoint reads the weights.
