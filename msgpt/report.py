@@ -62,26 +62,29 @@ def write_predictions(
     return atomic_write_text(path, buffer.getvalue())
 
 
-def plot_training_curves(path: str | os.PathLike, history: Sequence[dict[str, float]]) -> Path | None:
-    """``training_curves.png``: training loss and validation accuracy per epoch."""
-    if not history:
+def plot_training_curves(path: str | os.PathLike, log_history: Sequence[dict[str, Any]]) -> Path | None:
+    """``training_curves.png``: loss (training as logged, validation per epoch) and
+    validation accuracy per epoch, both against the epoch."""
+    history = epoch_history(log_history)
+    train = [(float(e["epoch"]), float(e["loss"])) for e in log_history if "loss" in e and "epoch" in e]
+    if not history and not train:
         return None
     import matplotlib
 
     matplotlib.use("Agg")  # no display on servers and CI
     import matplotlib.pyplot as plt
 
-    epochs = [row["epoch"] for row in history]
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
-    for key, label in (("train_loss", "train"), ("eval_loss", "validation")):
-        points = [(e, row[key]) for e, row in zip(epochs, history) if key in row]
-        if points:
-            left.plot(*zip(*points), marker="o", label=label)
+    if train:
+        left.plot(*zip(*train), label="train (logged)")
+    validation = [(row["epoch"], row["eval_loss"]) for row in history if "eval_loss" in row]
+    if validation:
+        left.plot(*zip(*validation), marker="o", label="validation")
     left.set(title="loss", xlabel="epoch")
     left.legend()
-    points = [(e, row["eval_accuracy"]) for e, row in zip(epochs, history) if "eval_accuracy" in row]
-    if points:
-        right.plot(*zip(*points), marker="o", color="tab:green")
+    accuracy = [(row["epoch"], row["eval_accuracy"]) for row in history if "eval_accuracy" in row]
+    if accuracy:
+        right.plot(*zip(*accuracy), marker="o", color="tab:green")
     right.set(title="validation accuracy", xlabel="epoch")
     fig.tight_layout()
     buffer = io.BytesIO()

@@ -247,7 +247,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         msgpt.save_pretrained(trainer.model, tokenizer, out / "best")
         metrics["best_checkpoint"] = trainer.state.best_model_checkpoint
         metrics["epochs"] = epoch_history(trainer.state.log_history)
-        plot_training_curves(out / "training_curves.png", metrics["epochs"])
+        plot_training_curves(out / "training_curves.png", trainer.state.log_history)
     evaluate_test(trainer, splits.test, test_dataset(splits.test, tokenizer, args, data.strategy), out, metrics)
     write_metrics(out / "metrics.json", metrics)
     return metrics
