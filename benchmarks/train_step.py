@@ -1,123 +1,339 @@
-"""Time one training step of a tiny GPT-1 classifier the way MindSporeTrainer runs it.
+"""msgpt's training step and inference against HF transformers on PyTorch, same run.
 
-    .venv/bin/python benchmarks/train_step.py --optimizer fused
-    .venv/bin/python benchmarks/train_step.py --optimizer loop --launch-blocking
+    .venv/bin/python benchmarks/train_step.py --config tiny
+    .venv/bin/python benchmarks/train_step.py --config gpt1
 
-A step is what the Trainer does per batch: mindnlp's ``training_step`` (forward and
-backward through ``value_and_grad``), clipping at 1.0, the optimizer step, ``zero_grad``.
-Prints the median and best step time, and the optimizer's and clipping's share.
-Optimizers: ``fused`` (msgpt's AdamW, one AdamWeightDecay kernel per parameter),
-``loop`` (its per-tensor fallback), ``inplace`` (a PyTorch-style per-tensor loop of
-in-place mindtorch ops, i.e. what a straight port of ``torch.optim.AdamW`` without
-``addcdiv`` costs).
+Configs: ``gpt1`` is GPT-1's shape (12 layers, 768 wide, 12 heads, vocab 40,478 + 3
+special tokens, 512 positions), batch 4 x 128 tokens; ``tiny`` is 2 layers, 64 wide,
+4 heads, vocab 1,000, 512 positions, batch 8 x 128 (overhead-bound: it measures the
+framework's cost per op more than the arithmetic). ``--batch``/``--seq`` override the
+batch shape. Both sides build a 2-label ``OpenAIGPTForSequenceClassification`` with the
+config's dropout (0.1).
+
+**msgpt side** (this process, MindSpore + mindnlp on the CPU): a step is what
+``MindSporeTrainer`` runs per batch: mindnlp's ``Trainer.training_step`` (forward and
+backward through ``value_and_grad``), the Trainer's clipping at 1.0 (msgpt's
+``clip_grad_norm_``), msgpt's ``AdamW`` (fused kernel; ``--optimizer loop`` for its
+fallback), ``model.zero_grad()``.
+
+**PyTorch side** (a subprocess, ``benchmarks/_torch_baseline.py``, in a venv of its own
+that this script creates on first use and then reuses: ``benchmarks/.torch-venv`` with
+``TORCH_REQUIREMENTS``, CPU build of torch): ``model(**batch).loss``,
+``loss.backward()``, ``torch.nn.utils.clip_grad_norm_(params, 1.0)``,
+``torch.optim.AdamW`` (weight decay 0.01 on weights, none on biases / LayerNorm, as
+HF's Trainer groups them), ``zero_grad``.
+
+Both sides load the same initial weights (msgpt's, saved as safetensors; the script
+prints the largest difference of their eval-mode logits on the batch as a check) and
+the same batch (drawn with numpy from ``--seed``; int32 on msgpt as its pipeline makes
+it, int64 on PyTorch). They take turns, round by round, in alternating order, so that a
+busy machine slows both alike. A round, the same on both sides:
+
+1. **forward**: ``model(**batch).loss`` in train mode, grad mode on, outside any
+   gradient computation (``float(loss)`` to wait for it);
+2. **train step** = forward + backward (``training_step`` / ``loss.backward()``, then
+   ``float(loss)``) + **optimizer** (clipping, AdamW step, ``zero_grad``, then reading
+   one updated weight back to the host); **backward** is reported as
+   (forward + backward) - forward of the same round: mindtorch computes the gradients
+   inside ``value_and_grad`` and gives no point between the two passes to time;
+3. **inference**: ``model(**batch).logits`` in eval mode under ``no_grad``.
+
+``--warmup`` rounds (3) are dropped, then each column is the median of ``--steps``
+rounds (10). On the CPU msgpt launches kernels synchronously
+(``mindspore.runtime.launch_blocking``, set by ``msgpt.select_device``), and
+``mindspore.runtime.synchronize`` does not exist there, so host reads of a scalar are the
+barriers, equally on both sides. The last line is ``train_ratio=X infer_ratio=Y``
+(msgpt's median time / PyTorch's, train step and inference).
 """
 
 from __future__ import annotations
 
 import argparse
-import math
+import json
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
+HERE = Path(__file__).resolve().parent
+TORCH_VENV = HERE / ".torch-venv"
+#: What the PyTorch baseline runs on. torch 2.13.0 is the CPU wheel this machine has on
+#: disk; transformers is msgpt's own version (requirements.lock), so both sides run the
+#: same modelling code.
+TORCH_REQUIREMENTS = (
+    "torch==2.13.0",
+    "transformers==4.56.2",
+    "numpy<2",
+    "safetensors>=0.4.3",
+    "tokenizers>=0.22,<0.23",
+    "huggingface-hub>=0.34,<1.0",
+)
+_STAMP = ".msgpt-benchmark-requirements"
 
-class InplaceAdamW:
-    """PyTorch's single-tensor AdamW with mindtorch in-place ops (for comparison only)."""
+GPT1_VOCAB = 40478 + 3  # GPT-1's BPE vocabulary + <bos>, <eos>/<cls>, <pad>
+CONFIGS = {
+    "tiny": dict(model=dict(n_layer=2, n_embd=64, n_head=4, vocab_size=1000, n_positions=512), batch=8, seq=128),
+    "gpt1": dict(model=dict(n_layer=12, n_embd=768, n_head=12, vocab_size=GPT1_VOCAB, n_positions=512), batch=4, seq=128),
+}
+PHASES = ("step", "forward", "backward", "optimizer", "inference")
+LABELS = {
+    "step": "train step",
+    "forward": "  forward",
+    "backward": "  backward",
+    "optimizer": "  optimizer+clip",
+    "inference": "inference",
+}
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01):
-        import torch
 
-        self.params = list(params)
-        self.lr, self.betas, self.eps, self.wd = lr, betas, eps, weight_decay
-        self.state = [(torch.zeros_like(p), torch.zeros_like(p)) for p in self.params]
-        self.t = 0
+# -- the PyTorch venv -------------------------------------------------------------------
+def torch_python(venv: Path, base_python: str) -> Path:
+    """The python of ``venv``, created with ``TORCH_REQUIREMENTS`` unless it already has them."""
+    python = venv / "bin" / "python"
+    stamp = venv / _STAMP
+    wanted = "\n".join(TORCH_REQUIREMENTS) + "\n"
+    if python.exists() and stamp.exists() and stamp.read_text() == wanted:
+        return python
+    print(f"creating the PyTorch venv {venv} (once; about a minute, ~1.2 GB)", file=sys.stderr, flush=True)
+    start = time.perf_counter()
+    subprocess.run([base_python, "-m", "venv", "--clear", str(venv)], check=True)
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *TORCH_REQUIREMENTS],
+        check=True,
+    )
+    cuda = subprocess.run(
+        [str(python), "-c", "import torch; print(torch.version.cuda)"], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    if cuda != "None":
+        raise RuntimeError(f"{venv} got a CUDA build of torch (CUDA {cuda}); install a CPU build there")
+    stamp.write_text(wanted)
+    print(f"PyTorch venv ready in {time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True)
+    return python
 
-    def step(self):
-        self.t += 1
-        b1, b2 = self.betas
-        step_size = self.lr / (1 - b1**self.t)
-        root2 = math.sqrt(1 - b2**self.t)
-        for p, (m, v) in zip(self.params, self.state):
-            g = p.grad
-            p.mul_(1 - self.lr * self.wd)
-            m.mul_(b1).add_(g, alpha=1 - b1)
-            v.mul_(b2).add_(g * g, alpha=1 - b2)
-            p.sub_(m / (v.sqrt() / root2 + self.eps) * step_size)
+
+class TorchWorker:
+    """``_torch_baseline.py`` in the PyTorch venv, one JSON line per command."""
+
+    def __init__(self, python: Path, workdir: str) -> None:
+        self.process = subprocess.Popen(
+            [str(python), str(HERE / "_torch_baseline.py"), workdir],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            env={**os.environ, "PYTHONNOUSERSITE": "1", "TRANSFORMERS_NO_ADVISORY_WARNINGS": "1"},
+        )
+        self.info = self._read()
+
+    def _read(self) -> dict:
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the PyTorch baseline stopped (exit code {self.process.wait()})")
+        answer = json.loads(line)
+        if "error" in answer:
+            raise RuntimeError(answer["error"])
+        return answer
+
+    def ask(self, command: str) -> dict:
+        self.process.stdin.write(json.dumps({"cmd": command}) + "\n")
+        self.process.stdin.flush()
+        return self._read()
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.stdin.write(json.dumps({"cmd": "quit"}) + "\n")
+            self.process.stdin.close()
+            self.process.wait(timeout=60)
+
+
+# -- the msgpt side ---------------------------------------------------------------------
+class MsgptSide:
+    """A GPT-1 classifier, its batch and the ``MindSporeTrainer`` that trains it."""
+
+    def __init__(self, model_config: dict, batch: dict, workdir: str, learning_rate: float,
+                 seed: int, optimizer: str, threads: int) -> None:
+        if threads:
+            os.environ["OMP_NUM_THREADS"] = str(threads)  # read when MindSpore's kernels load
+        import msgpt  # noqa: F401  (selects the device, launch_blocking on the CPU)
+        from msgpt import _mindnlp  # noqa: F401
+        import mindspore
+        import torch  # mindtorch
+
+        if threads:
+            mindspore.device_context.cpu.op_tuning.threads_num(threads)
+        from transformers import OpenAIGPTConfig, OpenAIGPTForSequenceClassification
+
+        from msgpt.training import make_trainer, training_arguments
+
+        self.torch = torch
+        torch.manual_seed(seed)
+        config = OpenAIGPTConfig(**model_config)
+        self.model = OpenAIGPTForSequenceClassification(config)
+        args = training_arguments(
+            workdir, eval_strategy="no", save_strategy="no", load_best_model_at_end=False,
+            metric_for_best_model=None, disable_tqdm=True, learning_rate=learning_rate,
+        )
+        self.trainer = make_trainer(self.model, None, None, None, args, fused_optimizer=optimizer == "fused")
+        self.trainer.create_optimizer()
+        self.trainer.current_gradient_accumulation_steps = 1  # set by the training loop
+        self.inputs = {name: torch.tensor(array) for name, array in batch.items()}
+        self.parameters = sum(p.numel() for p in self.model.parameters() if p.requires_grad)
+
+    def save_weights(self, path: str) -> None:
+        from safetensors.numpy import save_file
+
+        state = {name: np.ascontiguousarray(t.detach().numpy()) for name, t in self.model.state_dict().items()}
+        save_file(state, path)
+
+    def logits(self) -> np.ndarray:
+        self.model.eval()
+        with self.torch.no_grad():
+            logits = self.model(**self.inputs).logits.numpy()
+        self.model.train()
+        return logits
+
+    def one_round(self) -> dict[str, float]:
+        model, trainer, inputs = self.model, self.trainer, self.inputs
+        model.train()
+        start = time.perf_counter()
+        loss = model(**inputs).loss
+        float(loss)
+        forward = time.perf_counter() - start
+        del loss
+
+        start = time.perf_counter()
+        loss = trainer.training_step(model, inputs)
+        float(loss)
+        t_fb = time.perf_counter()
+        trainer.accelerator.clip_grad_norm_(model.parameters(), 1.0)
+        trainer.optimizer.step()
+        model.zero_grad()
+        float(model.score.weight[0, 0])
+        end = time.perf_counter()
+
+        model.eval()
+        with self.torch.no_grad():
+            t_inf = time.perf_counter()
+            logits = model(**inputs).logits
+            float(logits[0, 0])
+            infer = time.perf_counter() - t_inf
+        model.train()
+        return {
+            "forward": forward,
+            "forward_backward": t_fb - start,
+            "optimizer": end - t_fb,
+            "step": end - start,
+            "inference": infer,
+            "loss": float(loss),
+        }
+
+
+# -- report -----------------------------------------------------------------------------
+def medians(rounds: list[dict[str, float]]) -> dict[str, float]:
+    columns = {name: [r[name] for r in rounds] for name in ("step", "forward", "optimizer", "inference")}
+    columns["backward"] = [r["forward_backward"] - r["forward"] for r in rounds]
+    return {name: statistics.median(values) for name, values in columns.items()}
+
+
+def table(ms: dict[str, float], pt: dict[str, float] | None) -> list[str]:
+    lines = [f"{'ms, median':<18}{'msgpt':>10}{'PyTorch':>10}{'ratio':>8}"]
+    for phase in PHASES:
+        mine = 1000 * ms[phase]
+        if pt is None:
+            lines.append(f"{LABELS[phase]:<18}{mine:>10.1f}")
+            continue
+        theirs = 1000 * pt[phase]
+        ratio = f"{mine / theirs:.2f}" if theirs > 0 else "n/a"
+        lines.append(f"{LABELS[phase]:<18}{mine:>10.1f}{theirs:>10.1f}{ratio:>8}")
+    return lines
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--optimizer", choices=["fused", "loop", "inplace"], default="fused")
-    parser.add_argument("--launch-blocking", action="store_true", help="mindspore.runtime.launch_blocking()")
-    parser.add_argument("--layers", type=int, default=2)
-    parser.add_argument("--width", type=int, default=64)
-    parser.add_argument("--batch", type=int, default=8)
-    parser.add_argument("--seq", type=int, default=128)
-    parser.add_argument("--steps", type=int, default=12)
-    parser.add_argument("--device", default="CPU")
+    parser.add_argument("--config", choices=sorted(CONFIGS), default="tiny")
+    parser.add_argument("--batch", type=int, help="examples per batch (default: the config's)")
+    parser.add_argument("--seq", type=int, help="tokens per example (default: 128)")
+    parser.add_argument("--steps", type=int, default=10, help="timed rounds (default 10)")
+    parser.add_argument("--warmup", type=int, default=3, help="untimed rounds first (default 3)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--learning-rate", type=float, default=6.25e-5)
+    parser.add_argument("--optimizer", choices=["fused", "loop"], default="fused", help="msgpt's AdamW mode")
+    parser.add_argument("--no-torch", action="store_true", help="time msgpt only")
+    parser.add_argument("--torch-venv", type=Path, default=TORCH_VENV, help=f"default {TORCH_VENV}")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="CPU kernel threads on both sides: torch.set_num_threads, MindSpore's "
+                             "op_tuning.threads_num and OMP_NUM_THREADS (default 1; 0: each framework's own)")
     opts = parser.parse_args(argv)
 
-    import msgpt
+    preset = CONFIGS[opts.config]
+    model_config = dict(preset["model"], afn="gelu")
+    batch_size, seq = opts.batch or preset["batch"], opts.seq or preset["seq"]
+    if seq > model_config["n_positions"]:
+        parser.error(f"--seq {seq} is above the model's {model_config['n_positions']} positions")
+    vocab = model_config["vocab_size"]
+    model_config["pad_token_id"] = vocab - 1  # the head needs one; the batch never uses it
+    rng = np.random.default_rng(opts.seed)
+    batch = {
+        "input_ids": rng.integers(0, vocab - 1, (batch_size, seq)).astype(np.int32),
+        "attention_mask": np.ones((batch_size, seq), dtype=np.int32),
+        "labels": rng.integers(0, 2, batch_size).astype(np.int32),
+    }
 
-    msgpt.select_device(opts.device)
-    from msgpt import _mindnlp  # noqa: F401
-    import mindspore
-    import torch
+    python = None if opts.no_torch else torch_python(opts.torch_venv, getattr(sys, "_base_executable", sys.executable))
+    worker = None
+    with tempfile.TemporaryDirectory(prefix="msgpt-bench-") as workdir:
+        side = MsgptSide(model_config, batch, workdir, opts.learning_rate, opts.seed, opts.optimizer, opts.threads)
+        import mindspore
+        import mindnlp
 
-    if opts.launch_blocking:
-        mindspore.runtime.launch_blocking()
-    from msgpt.training import make_trainer, training_arguments
+        if python is not None:
+            np.savez(os.path.join(workdir, "batch.npz"), **batch)
+            side.save_weights(os.path.join(workdir, "weights.safetensors"))
+            spec = dict(config=model_config, learning_rate=opts.learning_rate, seed=opts.seed,
+                        threads=opts.threads)
+            with open(os.path.join(workdir, "spec.json"), "w") as handle:
+                json.dump(spec, handle)
+            worker = TorchWorker(python, workdir)
+        try:
+            logit_diff = None
+            if worker is not None:
+                theirs = np.asarray(worker.ask("logits")["logits"])
+                logit_diff = float(np.abs(side.logits() - theirs).max())
+            ms_rounds, pt_rounds = [], []
+            for index in range(opts.warmup + opts.steps):
+                # Alternate who goes first, so neither side always follows the other.
+                if worker is not None and index % 2 == 0:
+                    pt_rounds.append(worker.ask("round"))
+                ms_rounds.append(side.one_round())
+                if worker is not None and index % 2 == 1:
+                    pt_rounds.append(worker.ask("round"))
+        finally:
+            if worker is not None:
+                worker.close()
 
-    texts = [f"word{i % 50} story film {i}" for i in range(200)]
-    with tempfile.TemporaryDirectory() as folder:
-        tokenizer = msgpt.load_tokenizer(msgpt.train_bpe_tokenizer(texts, folder, vocab_size=300), fast=True)
-        config = msgpt.small_gpt_config(
-            tokenizer.vocab_size, n_layer=opts.layers, n_embd=opts.width, n_head=4, n_positions=opts.seq
-        )
-        model = msgpt.build_model(config, tokenizer, num_labels=2)
-        args = training_arguments(
-            folder, eval_strategy="no", save_strategy="no", load_best_model_at_end=False,
-            metric_for_best_model=None, disable_tqdm=True, learning_rate=1e-4,
-        )
-        trainer = make_trainer(model, tokenizer, None, None, args, fused_optimizer=opts.optimizer == "fused")
-        if opts.optimizer == "inplace":
-            trainer.optimizer = InplaceAdamW(model.parameters(), lr=1e-4)
-        else:
-            trainer.create_optimizer()
-        trainer.current_gradient_accumulation_steps = 1  # set by the training loop
-        model.train()
-        rng = np.random.default_rng(0)
-        inputs = {
-            "input_ids": torch.tensor(rng.integers(0, tokenizer.vocab_size, (opts.batch, opts.seq)).astype(np.int32)),
-            "attention_mask": torch.ones(opts.batch, opts.seq, dtype=torch.int32),
-            "labels": torch.tensor(rng.integers(0, 2, opts.batch).astype(np.int32)),
-        }
-        totals, optim, clip = [], [], []
-        for _ in range(opts.steps):
-            start = time.perf_counter()
-            loss = trainer.training_step(model, inputs)
-            float(loss)  # the Trainer logs it: wait for the step here, as a real loop does
-            t_clip = time.perf_counter()
-            trainer.accelerator.clip_grad_norm_(model.parameters(), 1.0)
-            t_opt = time.perf_counter()
-            trainer.optimizer.step()
-            model.zero_grad()
-            float(model.score.weight[0, 0])  # wait for the update
-            end = time.perf_counter()
-            totals.append(end - start)
-            clip.append(t_opt - t_clip)
-            optim.append(end - t_opt)
-    warm = slice(2, None)
-    ms = lambda xs: 1000 * statistics.median(xs[warm])  # noqa: E731
+    ms = medians(ms_rounds[opts.warmup:])
+    pt = medians(pt_rounds[opts.warmup:]) if worker is not None else None
+    shape = model_config
     print(
-        f"optimizer={opts.optimizer} launch_blocking={opts.launch_blocking} "
-        f"L={opts.layers} H={opts.width} batch={opts.batch}x{opts.seq}: "
-        f"step median {ms(totals):.1f} ms (best {1000 * min(totals[warm]):.1f}); "
-        f"optimizer {ms(optim):.1f} ms, clip {ms(clip):.1f} ms"
+        f"config {opts.config}: {shape['n_layer']} layers, {shape['n_embd']} wide, {shape['n_head']} heads, "
+        f"vocab {vocab:,}, {shape['n_positions']} positions; batch {batch_size} x {seq}; "
+        f"{side.parameters / 1e6:.2f}M parameters"
     )
+    print(
+        f"msgpt: MindSpore {mindspore.__version__} + mindnlp {mindnlp.__version__}, "
+        f"{mindspore.get_context('device_target')}, AdamW {opts.optimizer}"
+    )
+    if worker is not None:
+        info = worker.info
+        print(f"PyTorch: torch {info['torch']}, transformers {info['transformers']}, {info['threads']} threads; "
+              f"eval logits max |msgpt - PyTorch| = {logit_diff:.1e}")
+    print(f"median of {opts.steps} rounds after {opts.warmup} warm-up rounds; "
+          f"backward = (forward+backward) - forward; optimizer includes clipping and zero_grad")
+    for line in table(ms, pt):
+        print(line)
+    if pt is not None:
+        print(f"train_ratio={ms['step'] / pt['step']:.2f} infer_ratio={ms['inference'] / pt['inference']:.2f}")
     return 0
 
 
