@@ -14,8 +14,7 @@ mindnlp (whose import fixes the device).
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from msgpt._lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -55,14 +54,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'msgpt' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS])
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

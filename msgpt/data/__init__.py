@@ -12,8 +12,7 @@ mindnlp (whose import fixes the device); reading sources needs neither.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from msgpt._lazy import lazy_exports
 
 _EXPORTS = {
     "DataError": "msgpt.data.errors",
@@ -54,14 +53,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'msgpt.data' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS])
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

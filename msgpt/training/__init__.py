@@ -11,8 +11,7 @@ Names are imported lazily (importing them starts mindnlp, which fixes the device
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from msgpt._lazy import lazy_exports
 
 _EXPORTS = {
     "MindSporeTrainer": "msgpt.training.trainer",
@@ -36,14 +35,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'msgpt.training' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS])
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
