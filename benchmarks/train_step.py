@@ -44,12 +44,23 @@ rounds (10). On the CPU msgpt launches kernels synchronously
 ``mindspore.runtime.synchronize`` does not exist there, so host reads of a scalar are the
 barriers, equally on both sides. The last line is ``train_ratio=X infer_ratio=Y``
 (msgpt's median time / PyTorch's, train step and inference).
+
+Threads: each side keeps its framework's default (MindSpore's CPU runtime computes on
+its actor and kernel threads; PyTorch takes one OpenMP thread per core,
+``--torch-threads`` to change), and PyTorch runs with ``OMP_WAIT_POLICY=PASSIVE``
+unless the variable is set (see ``omp_wait_policy``).
+
+``--patch NAME,...|all`` applies candidate speed-ups of mindtorch's CPU ops to the msgpt
+side (``CANDIDATE_PATCHES``, each bitwise-neutral except ``pow``: see their docstrings),
+to measure them before msgpt adopts them.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -115,6 +126,17 @@ def torch_python(venv: Path, base_python: str) -> Path:
     return python
 
 
+def omp_wait_policy() -> str:
+    """PyTorch's OpenMP wait policy: ``$OMP_WAIT_POLICY``, else PASSIVE.
+
+    With the default (spinning) policy, a machine whose cores are shared with other work
+    makes every parallel region wait for a descheduled thread: PyTorch on 2 threads ran
+    up to 25x slower than on 1 here while another job was training. PASSIVE keeps its
+    2 threads useful on a busy machine and costs little on an idle one.
+    """
+    return os.environ.get("OMP_WAIT_POLICY", "PASSIVE")
+
+
 class TorchWorker:
     """``_torch_baseline.py`` in the PyTorch venv, one JSON line per command."""
 
@@ -122,7 +144,7 @@ class TorchWorker:
         self.process = subprocess.Popen(
             [str(python), str(HERE / "_torch_baseline.py"), workdir],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-            env={**os.environ, "PYTHONNOUSERSITE": "1", "TRANSFORMERS_NO_ADVISORY_WARNINGS": "1"},
+            env={**os.environ, "PYTHONNOUSERSITE": "1", "OMP_WAIT_POLICY": omp_wait_policy()},
         )
         self.info = self._read()
 
@@ -152,16 +174,10 @@ class MsgptSide:
     """A GPT-1 classifier, its batch and the ``MindSporeTrainer`` that trains it."""
 
     def __init__(self, model_config: dict, batch: dict, workdir: str, learning_rate: float,
-                 seed: int, optimizer: str, threads: int) -> None:
-        if threads:
-            os.environ["OMP_NUM_THREADS"] = str(threads)  # read when MindSpore's kernels load
+                 seed: int, optimizer: str) -> None:
         import msgpt  # noqa: F401  (selects the device, launch_blocking on the CPU)
         from msgpt import _mindnlp  # noqa: F401
-        import mindspore
         import torch  # mindtorch
-
-        if threads:
-            mindspore.device_context.cpu.op_tuning.threads_num(threads)
         from transformers import OpenAIGPTConfig, OpenAIGPTForSequenceClassification
 
         from msgpt.training import make_trainer, training_arguments
@@ -229,6 +245,137 @@ class MsgptSide:
         }
 
 
+# -- candidate speed-ups -----------------------------------------------------------------
+# mindtorch's CPU ops that cost GPT-1 most, replaced by cheaper MindSpore kernels with
+# bitwise the same results (``pow``: within an ulp, and then equal to PyTorch's kernel).
+# ``--patch NAME,...`` (or ``all``) applies them to this process only, to measure them;
+# they belong in msgpt once adopted (and can then go from here). They patch
+# ``mindtorch._apis.cpu``, so only tensors on the CPU take them.
+
+
+def _patch_addmm(cpu, legacy, floats) -> None:
+    """``addmm(bias, x, w)`` (HF's ``Conv1D``, every GPT-1 projection) as MatMul + BiasAdd.
+
+    mindtorch computes ``add(mul(beta, bias), mul(alpha, bmm(x, w)))``: two multiplies by
+    1.0 and a broadcasting Add, which MindSpore's CPU kernel runs ~10x slower than a
+    same-shape one. BiasAdd adds the same bias rows (bitwise the same result), and its
+    gradient is BiasAddGrad.
+    """
+    original = cpu.addmm
+
+    def addmm(input, mat1, mat2, alpha=1.0, beta=1.0):
+        if (alpha == 1 and beta == 1 and input.ndim == 1 and mat1.ndim == 2 and mat2.ndim == 2
+                and input.shape[0] == mat2.shape[1] and input.dtype == mat1.dtype == mat2.dtype):
+            return legacy.bias_add(legacy.mat_mul(mat1, mat2, False, False), input, "NCHW")
+        return original(input, mat1, mat2, alpha, beta)
+
+    cpu.addmm = addmm
+
+
+def _patch_pow(cpu, legacy, floats) -> None:
+    """``pow(x, 2)``/``pow(x, 3)`` (GPT-1's GELU) as multiplies, as PyTorch's CPU kernel does.
+
+    MindSpore's Pow kernel costs ~10x a Mul here, in the forward and in its gradient.
+    """
+    original = cpu.pow_tensor_scalar
+
+    def pow_tensor_scalar(input, scalar):
+        if input.dtype in floats and not isinstance(scalar, bool):
+            if scalar == 2:
+                return legacy.mul(input, input)
+            if scalar == 3:
+                return legacy.mul(legacy.mul(input, input), input)
+        return original(input, scalar)
+
+    cpu.pow_tensor_scalar = pow_tensor_scalar
+
+
+def _patch_div(cpu, legacy, floats) -> None:
+    """``x / c`` for a power of two ``c`` (attention's ``/ sqrt(head_dim)``) as ``x * (1 / c)``.
+
+    Exact (``1 / c`` is exact), and MindSpore's Mul by a scalar is ~10x faster than its Div.
+    """
+    original = cpu.div
+
+    def div(input, other):
+        if (isinstance(other, (int, float)) and not isinstance(other, bool) and other != 0
+                and abs(math.frexp(other)[0]) == 0.5
+                and getattr(input, "dtype", None) in floats):
+            return legacy.mul(input, 1.0 / other)
+        return original(input, other)
+
+    cpu.div = div
+
+
+def _patch_sub(cpu, legacy, floats) -> None:
+    """``sub(x, y)`` without mindtorch's extra ``mul(y, alpha)`` when ``alpha`` is 1."""
+    original = cpu.sub
+
+    def sub(input, other, alpha=1):
+        if alpha == 1:
+            return legacy.sub(input, other)
+        return original(input, other, alpha)
+
+    cpu.sub = sub
+
+
+#: Outputs at least this large get their broadcast operands tiled first (below it, the
+#: extra Tile op costs more than it saves).
+BROADCAST_TILE_MIN = 1 << 15
+
+
+def _patch_broadcast(cpu, legacy, floats) -> None:
+    """Binary ops that broadcast a tensor: Tile it to the output's shape first.
+
+    MindSpore's CPU kernels for Add/Sub/Mul/Div run ~10x slower when an operand is
+    broadcast (GPT-1's attention masks, position embeddings) than on equal shapes, and
+    Tile is cheap: Tile + same-shape op ~1.5 ms against ~7 ms for (4, 12, 128, 128).
+    Same values, elementwise; the gradient of Tile sums back over the tiled axes as the
+    broadcast's does.
+    """
+    import mindtorch
+
+    def tiled(x, shape):
+        if tuple(x.shape) == shape:
+            return x
+        if x.ndim < len(shape):
+            x = legacy.reshape(x, (1,) * (len(shape) - x.ndim) + tuple(x.shape))
+        return legacy.tile(x, tuple(s // d for s, d in zip(shape, x.shape)))
+
+    def wrap(original):
+        def op(input, other, *rest, **kwargs):
+            if (isinstance(input, mindtorch.Tensor) and isinstance(other, mindtorch.Tensor)
+                    and input.dtype == other.dtype and tuple(input.shape) != tuple(other.shape)
+                    and input.ndim and other.ndim):
+                try:
+                    shape = tuple(np.broadcast_shapes(tuple(input.shape), tuple(other.shape)))
+                except ValueError:
+                    shape = None
+                if shape is not None and math.prod(shape) >= BROADCAST_TILE_MIN:
+                    input, other = tiled(input, shape), tiled(other, shape)
+            return original(input, other, *rest, **kwargs)
+
+        return op
+
+    for name in ("add", "sub", "mul", "div"):
+        setattr(cpu, name, wrap(getattr(cpu, name)))
+
+
+CANDIDATE_PATCHES = {
+    "addmm": _patch_addmm, "pow": _patch_pow, "div": _patch_div, "sub": _patch_sub, "broadcast": _patch_broadcast,
+}
+
+
+def apply_patches(names: list[str]) -> None:
+    import mindtorch
+    from mindtorch._apis import cpu
+    from mindtorch._op_prim.cpu import legacy
+
+    floats = (mindtorch.float16, mindtorch.bfloat16, mindtorch.float32, mindtorch.float64)
+    for name in names:
+        CANDIDATE_PATCHES[name](cpu, legacy, floats)
+
+
 # -- report -----------------------------------------------------------------------------
 def medians(rounds: list[dict[str, float]]) -> dict[str, float]:
     columns = {name: [r[name] for r in rounds] for name in ("step", "forward", "optimizer", "inference")}
@@ -261,10 +408,16 @@ def main(argv=None) -> int:
     parser.add_argument("--optimizer", choices=["fused", "loop"], default="fused", help="msgpt's AdamW mode")
     parser.add_argument("--no-torch", action="store_true", help="time msgpt only")
     parser.add_argument("--torch-venv", type=Path, default=TORCH_VENV, help=f"default {TORCH_VENV}")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="CPU kernel threads on both sides: torch.set_num_threads, MindSpore's "
-                             "op_tuning.threads_num and OMP_NUM_THREADS (default 1; 0: each framework's own)")
+    parser.add_argument("--torch-threads", type=int, default=0,
+                        help="torch.set_num_threads on the PyTorch side (default: torch's own, one per core)")
+    parser.add_argument("--patch", default="",
+                        help=f"candidate speed-ups to apply on the msgpt side: comma-separated names "
+                             f"from {', '.join(CANDIDATE_PATCHES)}, or 'all' (default: none)")
     opts = parser.parse_args(argv)
+    patches = list(CANDIDATE_PATCHES) if opts.patch == "all" else [p for p in opts.patch.split(",") if p]
+    unknown = sorted(set(patches) - set(CANDIDATE_PATCHES))
+    if unknown:
+        parser.error(f"unknown --patch {', '.join(unknown)}")
 
     preset = CONFIGS[opts.config]
     model_config = dict(preset["model"], afn="gelu")
@@ -283,15 +436,15 @@ def main(argv=None) -> int:
     python = None if opts.no_torch else torch_python(opts.torch_venv, getattr(sys, "_base_executable", sys.executable))
     worker = None
     with tempfile.TemporaryDirectory(prefix="msgpt-bench-") as workdir:
-        side = MsgptSide(model_config, batch, workdir, opts.learning_rate, opts.seed, opts.optimizer, opts.threads)
+        side = MsgptSide(model_config, batch, workdir, opts.learning_rate, opts.seed, opts.optimizer)
+        apply_patches(patches)
         import mindspore
-        import mindnlp
 
         if python is not None:
             np.savez(os.path.join(workdir, "batch.npz"), **batch)
             side.save_weights(os.path.join(workdir, "weights.safetensors"))
             spec = dict(config=model_config, learning_rate=opts.learning_rate, seed=opts.seed,
-                        threads=opts.threads)
+                        threads=opts.torch_threads)
             with open(os.path.join(workdir, "spec.json"), "w") as handle:
                 json.dump(spec, handle)
             worker = TorchWorker(python, workdir)
@@ -321,12 +474,14 @@ def main(argv=None) -> int:
         f"{side.parameters / 1e6:.2f}M parameters"
     )
     print(
-        f"msgpt: MindSpore {mindspore.__version__} + mindnlp {mindnlp.__version__}, "
-        f"{mindspore.get_context('device_target')}, AdamW {opts.optimizer}"
+        f"msgpt: MindSpore {mindspore.__version__} + mindnlp {importlib.metadata.version('mindnlp')}, "
+        f"{mindspore.get_context('device_target')}, AdamW {opts.optimizer}, "
+        f"patches: {', '.join(patches) or 'none'}"
     )
     if worker is not None:
         info = worker.info
-        print(f"PyTorch: torch {info['torch']}, transformers {info['transformers']}, {info['threads']} threads; "
+        print(f"PyTorch: torch {info['torch']}, transformers {info['transformers']}, {info['threads']} threads "
+              f"(OMP_WAIT_POLICY={omp_wait_policy()}); "
               f"eval logits max |msgpt - PyTorch| = {logit_diff:.1e}")
     print(f"median of {opts.steps} rounds after {opts.warmup} warm-up rounds; "
           f"backward = (forward+backward) - forward; optimizer includes clipping and zero_grad")
