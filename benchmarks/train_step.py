@@ -384,7 +384,7 @@ def medians(rounds: list[dict[str, float]]) -> dict[str, float]:
 
 
 def table(ms: dict[str, float], pt: dict[str, float] | None) -> list[str]:
-    lines = [f"{'ms, median':<18}{'msgpt':>10}{'PyTorch':>10}{'ratio':>8}"]
+    lines = [f"{'ms, median':<18}{'msgpt':>10}" + ("" if pt is None else f"{'PyTorch':>10}{'ratio':>8}")]
     for phase in PHASES:
         mine = 1000 * ms[phase]
         if pt is None:
