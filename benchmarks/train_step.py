@@ -50,9 +50,9 @@ its actor and kernel threads; PyTorch takes one OpenMP thread per core,
 ``--torch-threads`` to change), and PyTorch runs with ``OMP_WAIT_POLICY=PASSIVE``
 unless the variable is set (see ``omp_wait_policy``).
 
-``--patch NAME,...|all`` applies candidate speed-ups of mindtorch's CPU ops to the msgpt
-side (``CANDIDATE_PATCHES``, each bitwise-neutral except ``pow``: see their docstrings),
-to measure them before msgpt adopts them.
+The msgpt side runs with msgpt's faster kernels for five mindtorch CPU ops
+(``msgpt.cpu_ops``, installed by ``import msgpt``'s mindnlp import); ``--no-cpu-ops``
+gives mindtorch its own ops back, to measure what they save.
 """
 
 from __future__ import annotations
@@ -60,7 +60,6 @@ from __future__ import annotations
 import argparse
 import importlib.metadata
 import json
-import math
 import os
 import statistics
 import subprocess
@@ -245,137 +244,6 @@ class MsgptSide:
         }
 
 
-# -- candidate speed-ups -----------------------------------------------------------------
-# mindtorch's CPU ops that cost GPT-1 most, replaced by cheaper MindSpore kernels with
-# bitwise the same results (``pow``: within an ulp, and then equal to PyTorch's kernel).
-# ``--patch NAME,...`` (or ``all``) applies them to this process only, to measure them;
-# they belong in msgpt once adopted (and can then go from here). They patch
-# ``mindtorch._apis.cpu``, so only tensors on the CPU take them.
-
-
-def _patch_addmm(cpu, legacy, floats) -> None:
-    """``addmm(bias, x, w)`` (HF's ``Conv1D``, every GPT-1 projection) as MatMul + BiasAdd.
-
-    mindtorch computes ``add(mul(beta, bias), mul(alpha, bmm(x, w)))``: two multiplies by
-    1.0 and a broadcasting Add, which MindSpore's CPU kernel runs ~10x slower than a
-    same-shape one. BiasAdd adds the same bias rows (bitwise the same result), and its
-    gradient is BiasAddGrad.
-    """
-    original = cpu.addmm
-
-    def addmm(input, mat1, mat2, alpha=1.0, beta=1.0):
-        if (alpha == 1 and beta == 1 and input.ndim == 1 and mat1.ndim == 2 and mat2.ndim == 2
-                and input.shape[0] == mat2.shape[1] and input.dtype == mat1.dtype == mat2.dtype):
-            return legacy.bias_add(legacy.mat_mul(mat1, mat2, False, False), input, "NCHW")
-        return original(input, mat1, mat2, alpha, beta)
-
-    cpu.addmm = addmm
-
-
-def _patch_pow(cpu, legacy, floats) -> None:
-    """``pow(x, 2)``/``pow(x, 3)`` (GPT-1's GELU) as multiplies, as PyTorch's CPU kernel does.
-
-    MindSpore's Pow kernel costs ~10x a Mul here, in the forward and in its gradient.
-    """
-    original = cpu.pow_tensor_scalar
-
-    def pow_tensor_scalar(input, scalar):
-        if input.dtype in floats and not isinstance(scalar, bool):
-            if scalar == 2:
-                return legacy.mul(input, input)
-            if scalar == 3:
-                return legacy.mul(legacy.mul(input, input), input)
-        return original(input, scalar)
-
-    cpu.pow_tensor_scalar = pow_tensor_scalar
-
-
-def _patch_div(cpu, legacy, floats) -> None:
-    """``x / c`` for a power of two ``c`` (attention's ``/ sqrt(head_dim)``) as ``x * (1 / c)``.
-
-    Exact (``1 / c`` is exact), and MindSpore's Mul by a scalar is ~10x faster than its Div.
-    """
-    original = cpu.div
-
-    def div(input, other):
-        if (isinstance(other, (int, float)) and not isinstance(other, bool) and other != 0
-                and abs(math.frexp(other)[0]) == 0.5
-                and getattr(input, "dtype", None) in floats):
-            return legacy.mul(input, 1.0 / other)
-        return original(input, other)
-
-    cpu.div = div
-
-
-def _patch_sub(cpu, legacy, floats) -> None:
-    """``sub(x, y)`` without mindtorch's extra ``mul(y, alpha)`` when ``alpha`` is 1."""
-    original = cpu.sub
-
-    def sub(input, other, alpha=1):
-        if alpha == 1:
-            return legacy.sub(input, other)
-        return original(input, other, alpha)
-
-    cpu.sub = sub
-
-
-#: Outputs at least this large get their broadcast operands tiled first (below it, the
-#: extra Tile op costs more than it saves).
-BROADCAST_TILE_MIN = 1 << 15
-
-
-def _patch_broadcast(cpu, legacy, floats) -> None:
-    """Binary ops that broadcast a tensor: Tile it to the output's shape first.
-
-    MindSpore's CPU kernels for Add/Sub/Mul/Div run ~10x slower when an operand is
-    broadcast (GPT-1's attention masks, position embeddings) than on equal shapes, and
-    Tile is cheap: Tile + same-shape op ~1.5 ms against ~7 ms for (4, 12, 128, 128).
-    Same values, elementwise; the gradient of Tile sums back over the tiled axes as the
-    broadcast's does.
-    """
-    import mindtorch
-
-    def tiled(x, shape):
-        if tuple(x.shape) == shape:
-            return x
-        if x.ndim < len(shape):
-            x = legacy.reshape(x, (1,) * (len(shape) - x.ndim) + tuple(x.shape))
-        return legacy.tile(x, tuple(s // d for s, d in zip(shape, x.shape)))
-
-    def wrap(original):
-        def op(input, other, *rest, **kwargs):
-            if (isinstance(input, mindtorch.Tensor) and isinstance(other, mindtorch.Tensor)
-                    and input.dtype == other.dtype and tuple(input.shape) != tuple(other.shape)
-                    and input.ndim and other.ndim):
-                try:
-                    shape = tuple(np.broadcast_shapes(tuple(input.shape), tuple(other.shape)))
-                except ValueError:
-                    shape = None
-                if shape is not None and math.prod(shape) >= BROADCAST_TILE_MIN:
-                    input, other = tiled(input, shape), tiled(other, shape)
-            return original(input, other, *rest, **kwargs)
-
-        return op
-
-    for name in ("add", "sub", "mul", "div"):
-        setattr(cpu, name, wrap(getattr(cpu, name)))
-
-
-CANDIDATE_PATCHES = {
-    "addmm": _patch_addmm, "pow": _patch_pow, "div": _patch_div, "sub": _patch_sub, "broadcast": _patch_broadcast,
-}
-
-
-def apply_patches(names: list[str]) -> None:
-    import mindtorch
-    from mindtorch._apis import cpu
-    from mindtorch._op_prim.cpu import legacy
-
-    floats = (mindtorch.float16, mindtorch.bfloat16, mindtorch.float32, mindtorch.float64)
-    for name in names:
-        CANDIDATE_PATCHES[name](cpu, legacy, floats)
-
-
 # -- report -----------------------------------------------------------------------------
 def medians(rounds: list[dict[str, float]]) -> dict[str, float]:
     columns = {name: [r[name] for r in rounds] for name in ("step", "forward", "optimizer", "inference")}
@@ -410,14 +278,9 @@ def main(argv=None) -> int:
     parser.add_argument("--torch-venv", type=Path, default=TORCH_VENV, help=f"default {TORCH_VENV}")
     parser.add_argument("--torch-threads", type=int, default=0,
                         help="torch.set_num_threads on the PyTorch side (default: torch's own, one per core)")
-    parser.add_argument("--patch", default="",
-                        help=f"candidate speed-ups to apply on the msgpt side: comma-separated names "
-                             f"from {', '.join(CANDIDATE_PATCHES)}, or 'all' (default: none)")
+    parser.add_argument("--no-cpu-ops", action="store_true",
+                        help="run the msgpt side on mindtorch's own CPU ops, without msgpt.cpu_ops")
     opts = parser.parse_args(argv)
-    patches = list(CANDIDATE_PATCHES) if opts.patch == "all" else [p for p in opts.patch.split(",") if p]
-    unknown = sorted(set(patches) - set(CANDIDATE_PATCHES))
-    if unknown:
-        parser.error(f"unknown --patch {', '.join(unknown)}")
 
     preset = CONFIGS[opts.config]
     model_config = dict(preset["model"], afn="gelu")
@@ -437,8 +300,12 @@ def main(argv=None) -> int:
     worker = None
     with tempfile.TemporaryDirectory(prefix="msgpt-bench-") as workdir:
         side = MsgptSide(model_config, batch, workdir, opts.learning_rate, opts.seed, opts.optimizer)
-        apply_patches(patches)
         import mindspore
+
+        from msgpt import cpu_ops
+
+        if opts.no_cpu_ops:
+            cpu_ops.uninstall()
 
         if python is not None:
             np.savez(os.path.join(workdir, "batch.npz"), **batch)
@@ -476,7 +343,7 @@ def main(argv=None) -> int:
     print(
         f"msgpt: MindSpore {mindspore.__version__} + mindnlp {importlib.metadata.version('mindnlp')}, "
         f"{mindspore.get_context('device_target')}, AdamW {opts.optimizer}, "
-        f"patches: {', '.join(patches) or 'none'}"
+        f"CPU ops: {'msgpt.cpu_ops' if cpu_ops.installed() else 'mindtorch'}"
     )
     if worker is not None:
         info = worker.info

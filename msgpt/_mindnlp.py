@@ -1,12 +1,16 @@
-"""The one place msgpt imports mindnlp, and the one patch it applies there.
+"""The one place msgpt imports mindnlp, and the patches it applies there.
 
-``import mindnlp`` sets ``HF_ENDPOINT`` to a mirror when the user left it unset, and the
-hub libraries it imports copy that value into module constants at import time. msgpt
-leaves endpoints to the user: when ``HF_ENDPOINT`` was unset before the import, this
-module removes it again and rewrites the copied constants back to the hub libraries'
-own default. A user who wants the mirror sets ``HF_ENDPOINT`` themselves.
-``tests/test_mindnlp_patch.py`` fails if mindnlp stops overriding the endpoint (the patch
-is no longer needed) or if the undo stops working.
+1. **Hub endpoint.** ``import mindnlp`` sets ``HF_ENDPOINT`` to a mirror when the user
+   left it unset, and the hub libraries it imports copy that value into module constants
+   at import time. msgpt leaves endpoints to the user: when ``HF_ENDPOINT`` was unset
+   before the import, this module removes it again and rewrites the copied constants
+   back to the hub libraries' own default. A user who wants the mirror sets
+   ``HF_ENDPOINT`` themselves. ``tests/test_mindnlp_patch.py`` fails if mindnlp stops
+   overriding the endpoint (the patch is no longer needed) or if the undo stops working.
+
+2. **CPU kernels.** ``msgpt.cpu_ops.install()`` replaces five of mindtorch's CPU ops by
+   faster MindSpore kernels with the same results (see that module and
+   ``tests/test_cpu_ops.py``).
 """
 
 from __future__ import annotations
@@ -47,3 +51,7 @@ if _user_endpoint is None and os.environ.get("HF_ENDPOINT"):
 
     INJECTED_ENDPOINT = os.environ["HF_ENDPOINT"].rstrip("/")
     _restore_endpoint(INJECTED_ENDPOINT, _hub_constants._HF_DEFAULT_ENDPOINT)
+
+from msgpt import cpu_ops  # noqa: E402
+
+cpu_ops.install()
