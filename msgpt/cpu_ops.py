@@ -46,6 +46,7 @@ _ORIGINALS: dict[str, Callable] = {}
 
 
 def _apis():
+    from msgpt import _mindnlp  # noqa: F401  (mindnlp, which installs these kernels, before mindtorch)
     import mindtorch
     from mindtorch._apis import cpu
     from mindtorch._op_prim.cpu import legacy
@@ -155,6 +156,7 @@ def uninstall() -> None:
 
 def installed() -> bool:
     """Whether msgpt's CPU kernels are in place."""
+    _apis()  # importing mindnlp through msgpt installs them
     return bool(_ORIGINALS)
 
 

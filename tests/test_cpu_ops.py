@@ -11,6 +11,8 @@ takes the slow path, and the replacement its message names can go from msgpt/cpu
 from __future__ import annotations
 
 import contextlib
+import subprocess
+import sys
 from typing import Callable
 
 import numpy as np
@@ -198,3 +200,16 @@ def test_upstream_still_broadcasts_inside_the_kernel(monkeypatch):
     calls = _upstream_kernels(lambda: scores + mask, monkeypatch)
     assert calls == ["add"], (
         f"mindtorch's add now launches {calls} for a broadcast: msgpt's broadcast replacement can go")
+
+
+def test_a_process_that_starts_from_cpu_ops_gets_them():
+    """``from msgpt import cpu_ops`` before anything imported mindnlp: still installed."""
+    probe = (
+        "import msgpt; msgpt.select_device('CPU')\n"
+        "from msgpt import cpu_ops\n"
+        "first = cpu_ops.installed()\n"
+        "from mindtorch._apis import cpu\n"
+        "print(first, cpu.addmm is not cpu_ops.original('addmm'))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "True True"

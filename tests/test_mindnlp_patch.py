@@ -1,4 +1,4 @@
-"""msgpt's one patch of mindnlp (msgpt/_mindnlp.py): the hub endpoint stays the user's."""
+"""msgpt's patch of mindnlp's hub endpoint (msgpt/_mindnlp.py): the endpoint stays the user's."""
 
 from __future__ import annotations
 
