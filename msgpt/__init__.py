@@ -25,6 +25,10 @@ _EXPORTS = {
     "current_device": "msgpt.device",
     "available_devices": "msgpt.device",
     "needs_static_shapes": "msgpt.device",
+    # data parallel (msrun)
+    "init_distributed": "msgpt.distributed",
+    "distributed_info": "msgpt.distributed",
+    "DistributedInfo": "msgpt.distributed",
     # tokenizer
     "load_tokenizer": "msgpt.tokenizer",
     "add_special_tokens": "msgpt.tokenizer",

@@ -11,6 +11,22 @@
 2. **CPU kernels.** ``msgpt.cpu_ops.install()`` replaces five of mindtorch's CPU ops by
    faster MindSpore kernels with the same results (see that module and
    ``tests/test_cpu_ops.py``).
+
+3. **Data parallel (msrun).** Two mindtorch gaps, both met only once
+   ``mindspore.communication`` is initialised (``msgpt.init_distributed``):
+
+   a. mindtorch's import calls ``mindspore.set_device($DEVICE_TARGET)``, which MindSpore
+      refuses after ``init()`` ("can not be modified": ``init`` gave the process its own
+      device id). The device is already set then, so ``DEVICE_TARGET`` is hidden while
+      mindnlp is imported, and mindtorch takes the device from MindSpore's context.
+   b. mindnlp's ``from_pretrained`` wrapper calls ``torch.distributed.get_world_size()``
+      and ``barrier()`` whenever communication is initialised; mindtorch's fail without
+      its own process group ("Default process group has not been initialized"), and
+      with one, its barrier fails on CPU. The wrapper's module gets ``_DistributedShim``:
+      rank and size from ``mindspore.communication``, ``mindspore.mint.distributed``'s
+      barrier, everything else mindtorch's.
+   ``tests/test_data_parallel.py`` checks both under msrun, with probes that fail when
+   mindtorch no longer needs them.
 """
 
 from __future__ import annotations
@@ -41,8 +57,15 @@ select_device()  # $DEVICE_TARGET or the best device, and its runtime settings, 
 
 _user_endpoint = os.environ.get("HF_ENDPOINT")
 
-import mindnlp  # noqa: E402  (must come before anything that imports transformers)
-import mindnlp.transformers  # noqa: E402,F401  (applies mindnlp's Trainer/from_pretrained patches)
+from msgpt.distributed import is_initialized as _communication_initialized  # noqa: E402
+
+_device_env = os.environ.pop("DEVICE_TARGET", None) if _communication_initialized() else None
+try:
+    import mindnlp  # noqa: E402  (must come before anything that imports transformers)
+    import mindnlp.transformers  # noqa: E402,F401  (applies mindnlp's Trainer/from_pretrained patches)
+finally:
+    if _device_env is not None:
+        os.environ["DEVICE_TARGET"] = _device_env
 
 #: The endpoint mindnlp injected, or None when the user had set one or mindnlp no longer does.
 INJECTED_ENDPOINT: str | None = None
@@ -55,3 +78,48 @@ if _user_endpoint is None and os.environ.get("HF_ENDPOINT"):
 from msgpt import cpu_ops  # noqa: E402
 
 cpu_ops.install()
+
+
+class _DistributedShim:
+    """``mindtorch.distributed`` as mindnlp's ``from_pretrained`` wrapper uses it, with
+    rank, world size and barrier from MindSpore's communication (see 3b above)."""
+
+    def __init__(self, upstream) -> None:
+        self._upstream = upstream
+
+    @staticmethod
+    def get_rank(group=None) -> int:
+        from mindspore import communication
+
+        return communication.get_rank()
+
+    @staticmethod
+    def get_world_size(group=None) -> int:
+        from mindspore import communication
+
+        return communication.get_group_size()
+
+    @staticmethod
+    def barrier(group=None, async_op=False, device_ids=None):
+        from mindspore.mint import distributed
+
+        return distributed.barrier()
+
+    def __getattr__(self, name: str):
+        return getattr(self._upstream, name)
+
+
+def _from_pretrained_wrapper_globals() -> dict | None:
+    """The namespace of mindnlp's ``_get_resolved_checkpoint_files`` wrapper (the module
+    ``mindnlp/transformers/modeling_utils.py``, which the name ``mindnlp.transformers``
+    no longer reaches: it is HF transformers there), or None if mindnlp has none."""
+    import transformers.modeling_utils
+
+    function = getattr(transformers.modeling_utils, "_get_resolved_checkpoint_files", None)
+    namespace = getattr(function, "__globals__", {})
+    return namespace if "dist" in namespace and namespace.get("__name__", "").startswith("mindnlp") else None
+
+
+_wrapper_globals = _from_pretrained_wrapper_globals()
+if _wrapper_globals is not None and not isinstance(_wrapper_globals["dist"], _DistributedShim):
+    _wrapper_globals["dist"] = _DistributedShim(_wrapper_globals["dist"])

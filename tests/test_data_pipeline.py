@@ -100,13 +100,11 @@ def test_uneven_shards_have_equal_sizes():
     assert set(sum(shards, [])) == set(range(10))
 
 
-def test_shard_comes_from_mindspore_communication_when_initialised(monkeypatch):
-    from mindspore import communication
+def test_shard_comes_from_the_distributed_context_when_initialised(monkeypatch):
+    from msgpt import distributed
 
     assert resolve_shard() is None  # not initialised in tests
-    monkeypatch.setattr(communication.GlobalComm, "INITED", True)
-    monkeypatch.setattr(communication, "get_group_size", lambda: 2)
-    monkeypatch.setattr(communication, "get_rank", lambda: 1)
+    monkeypatch.setattr(distributed, "distributed_info", lambda: distributed.DistributedInfo(1, 2))
     assert resolve_shard() == (2, 1)
     assert ids_of(build_dataset(synthetic([3] * 6))) == [1, 3, 5]
     assert resolve_shard(4, 0) == (4, 0)  # explicit wins

@@ -46,6 +46,8 @@ _EXPORTS = {
     "measure_padding": "msgpt.data.batching",
     "distributed_shard": "msgpt.data.sharding",
     "resolve_shard": "msgpt.data.sharding",
+    "split_global_batches": "msgpt.data.sharding",
+    "rows_per_batch": "msgpt.data.sharding",
     "DataPipeline": "msgpt.data.pipeline",
     "build_datasets": "msgpt.data.pipeline",
 }

@@ -69,11 +69,13 @@ def build_dataset(
     num_shards: int | None = None,
     shard_id: int | None = None,
 ) -> "GeneratorDataset":
-    """A ``GeneratorDataset`` over ``encoded``: this process's shard, shuffled if asked.
+    """A ``GeneratorDataset`` over ``encoded``: one shard of it, shuffled if asked.
 
-    Without ``num_shards``/``shard_id`` the shard comes from ``mindspore.communication``
-    when it is initialised (``msgpt.data.sharding``), so data-parallel processes read
-    disjoint data; shards are equal in size, the last ones topped up by wrapping around.
+    Without ``num_shards``/``shard_id`` the shard comes from ``msgpt.init_distributed``
+    when several processes run (``msgpt.data.sharding``), so data-parallel processes read
+    disjoint examples; shards are equal in size, the last ones topped up by wrapping
+    round. (``build_datasets`` reads whole splits and splits the training batches
+    instead, which keeps the ranks' step counts equal under every batching strategy.)
     The shuffle is seeded by ``seed`` and reshuffles every epoch, the same way on every run.
     """
     import mindspore.dataset as ds

@@ -10,7 +10,7 @@ import numpy as np
 
 from msgpt.data.batching import PaddingStats, batch_dataset, padding_waste, resolve_strategy, static_shapes
 from msgpt.data.dataset import build_dataset, encode_examples
-from msgpt.data.sharding import resolve_shard
+from msgpt.data.sharding import resolve_shard, split_global_batches
 from msgpt.data.splits import Splits
 
 if TYPE_CHECKING:
@@ -66,9 +66,15 @@ def build_datasets(
 
     Train is shuffled (seeded) and, with a fixed-shape strategy (``max_length``, or
     ``buckets`` on Ascend), drops its last partial batch so no new shape ever appears;
-    validation and test keep every example. All splits are sharded alike (see
-    ``build_dataset``). Iterate with ``create_dict_iterator(output_numpy=True)``: columns
-    ``input_ids``, ``attention_mask``, ``labels``, all int32.
+    validation and test keep every example. Iterate with
+    ``create_dict_iterator(output_numpy=True)``: columns ``input_ids``,
+    ``attention_mask``, ``labels``, all int32.
+
+    Data parallel (``num_shards``/``shard_id``, by default from ``msgpt.init_distributed``),
+    train is batched by ``batch_size × num_shards`` and this shard keeps ``batch_size``
+    rows of every batch (``msgpt.data.sharding``): the same number of steps on every
+    rank, whatever the strategy. Validation and test stay whole; ``MindSporeTrainer``
+    shares their batches out.
     """
     strategy = resolve_strategy(strategy, device)
     shard = resolve_shard(num_shards, shard_id)
@@ -82,25 +88,27 @@ def build_datasets(
             continue
         training = name == "train"
         encoded = encode_examples(examples, tokenizer, max_seq_len)
-        dataset = build_dataset(
-            encoded, shuffle=training, seed=seed,
-            num_shards=shard[0] if shard else None, shard_id=shard[1] if shard else None,
-        )
+        dataset = build_dataset(encoded, shuffle=training, seed=seed, num_shards=1, shard_id=0)
         size = batch_size if training else (eval_batch_size or batch_size)
         drop = training and fixed
+        ranks = shard[0] if shard and training else 1
         datasets[name] = batch_dataset(
-            dataset, batch_size=size, max_seq_len=max_seq_len, pad_id=pad_id,
+            dataset, batch_size=size * ranks, max_seq_len=max_seq_len, pad_id=pad_id,
             strategy=strategy, drop_remainder=drop, device=device, buckets=buckets,
         )
+        if ranks > 1:
+            datasets[name] = split_global_batches(
+                datasets[name], rows=size, num_shards=ranks, shard_id=shard[1], trim=not fixed
+            )
         order = np.random.default_rng(seed).permutation(encoded.lengths) if training else encoded.lengths
-        padding[name] = padding_waste(
-            order, strategy=strategy, batch_size=size, max_seq_len=max_seq_len,
+        padding[name] = padding_waste(  # of the global batches, when split
+            order, strategy=strategy, batch_size=size * ranks, max_seq_len=max_seq_len,
             drop_remainder=drop, device=device, buckets=buckets,
         )
         lengths[name] = encoded.lengths
         logger.info(
             "%s: %d examples, %s batches of %d, mean length %.0f tokens, ~%.1f%% padding%s",
             name, len(encoded), strategy, size, encoded.lengths.mean(), 100 * padding[name].waste,
-            f", shard {shard[1]} of {shard[0]}" if shard else "",
+            f", rank {shard[1]} of {shard[0]} takes {size} rows of each" if ranks > 1 else "",
         )
     return DataPipeline(datasets, strategy, padding, splits.sizes(), shard, lengths)

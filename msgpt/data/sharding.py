@@ -1,29 +1,43 @@
-"""Which slice of the data this process reads in a data-parallel run."""
+"""Which data this process reads in a data-parallel run.
+
+Training splits *global batches*: every rank runs the same seeded pipeline, batched by
+``batch_size × world_size`` with whatever strategy (``max_length``, ``longest``,
+``buckets``), and keeps its own ``batch_size`` rows of each batch (``split_global_batches``).
+So every rank takes exactly the same number of steps whatever the lengths (bucketing by
+rank would give each rank its own count and hang the collectives), the ranks' rows of
+a step are disjoint, and together they are the batch one process would train on with
+``batch_size × world_size``. A global batch with fewer rows than that (the last of an
+epoch, or of a bucket) is topped up by wrapping round its own rows, as
+``DistributedSampler`` pads its shards.
+
+Evaluation is not split here: ``MindSporeTrainer`` shares its batches out whole and
+gathers the results back in order (``msgpt.training.data_parallel``).
+"""
 
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from mindspore.dataset import Dataset
 
 logger = logging.getLogger(__name__)
 
+#: Attribute of a split dataset that gives the rows each batch has (``get_batch_size()``
+#: still reports the global batch).
+ROWS_ATTRIBUTE = "msgpt_rows_per_batch"
+
 
 def distributed_shard() -> tuple[int, int] | None:
-    """``(num_shards, shard_id)`` from ``mindspore.communication`` once ``init()`` ran.
+    """``(world_size, rank)`` once ``msgpt.init_distributed`` (or ``init()``) ran with
+    several processes, else None."""
+    from msgpt import distributed
 
-    None for a single process: not initialised, or a group of one.
-    """
-    try:
-        from mindspore import communication
-    except ImportError:  # a MindSpore build without communication support
-        return None
-    if not communication.GlobalComm.INITED:
-        return None
-    try:
-        size, rank = communication.get_group_size(), communication.get_rank()
-    except RuntimeError as error:  # initialised flag set but no backend to ask
-        logger.warning("distributed communication looks initialised but cannot be queried: %s", error)
-        return None
-    return (size, rank) if size > 1 else None
+    info = distributed.distributed_info()
+    return (info.world_size, info.rank) if info.enabled else None
 
 
 def resolve_shard(num_shards: int | None = None, shard_id: int | None = None) -> tuple[int, int] | None:
@@ -38,3 +52,45 @@ def resolve_shard(num_shards: int | None = None, shard_id: int | None = None) ->
     if num_shards < 1 or not 0 <= shard_id < num_shards:
         raise ValueError(f"need num_shards >= 1 and 0 <= shard_id < num_shards, got {num_shards}, {shard_id}")
     return num_shards, shard_id
+
+
+class _RankRows:
+    """``rows`` rows of a global batch: those of shard ``shard_id``, wrapping round."""
+
+    def __init__(self, rows: int, shard_id: int, trim: bool) -> None:
+        self.rows = rows
+        self.shard_id = shard_id
+        self.trim = trim
+
+    def __call__(self, input_ids: np.ndarray, attention_mask: np.ndarray, labels: np.ndarray):
+        start = self.shard_id * self.rows
+        index = np.arange(start, start + self.rows) % len(labels)
+        ids, mask = input_ids[index], attention_mask[index]
+        if self.trim:  # shapes are free: pad only to this rank's longest row
+            width = int(mask.sum(axis=1).max())
+            ids, mask = ids[:, :width], mask[:, :width]
+        return ids, mask, labels[index]
+
+
+def split_global_batches(
+    dataset: "Dataset", *, rows: int, num_shards: int, shard_id: int, trim: bool
+) -> "Dataset":
+    """Shard ``shard_id``'s ``rows`` rows of each batch of ``dataset`` (batched by
+    ``rows × num_shards``). ``trim`` cuts the padding down to the rows kept (for
+    devices without static shapes)."""
+    from msgpt.data.dataset import COLUMNS
+
+    split = dataset.map(
+        operations=_RankRows(rows, shard_id, trim),
+        input_columns=list(COLUMNS),
+        output_columns=list(COLUMNS),
+        python_multiprocessing=False,
+    )
+    setattr(split, ROWS_ATTRIBUTE, rows)
+    return split
+
+
+def rows_per_batch(dataset: Any) -> int:
+    """Rows in each (full) batch of a batched dataset, split or not."""
+    rows = getattr(dataset, ROWS_ATTRIBUTE, None)
+    return int(rows if rows is not None else dataset.get_batch_size())

@@ -12,13 +12,15 @@ so the Trainer can count steps, and no ``dataset`` attribute, so the Trainer ask
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import mindspore.dataset as ds
 import numpy as np
 
 from msgpt import _mindnlp  # noqa: F401  (mindnlp before torch/transformers)
 import torch
+
+from msgpt.data.sharding import rows_per_batch
 
 
 def is_mindspore_dataset(obj: Any) -> bool:
@@ -63,8 +65,9 @@ class MindSporeLoader:
 
     @property
     def batch_size(self) -> int:
-        """The dataset's batch size (the last batch of an epoch may be smaller)."""
-        return int(self.ms_dataset.get_batch_size())
+        """The dataset's batch size (the last batch of an epoch may be smaller); for a
+        data-parallel split of global batches, this rank's rows."""
+        return rows_per_batch(self.ms_dataset)
 
     @property
     def num_examples(self) -> int:
@@ -108,6 +111,27 @@ class MindSporeLoader:
             self._iterator = self.ms_dataset.create_dict_iterator(num_epochs=-1, output_numpy=True)
         return self._iterator
 
+    def _convert(self, batch: dict[str, np.ndarray]) -> dict[str, torch.Tensor]:
+        # from_numpy shares the fresh array MindSpore produced; the Trainer's
+        # _prepare_inputs moves it to the training device.
+        return {
+            name: torch.from_numpy(np.ascontiguousarray(value))
+            for name, value in batch.items()
+            if self.columns is None or name in self.columns
+        }
+
+    def batches(self, select: Callable[[int], bool]) -> Iterator[dict[str, torch.Tensor]]:
+        """One pass in order, yielding only the batches whose index ``select`` accepts.
+
+        The others go through the pipeline unconverted (how a data-parallel evaluation
+        shares the batches out). Needs ``reshuffle=False``.
+        """
+        if self.reshuffle:
+            raise ValueError("batches(select) is for evaluation loaders (reshuffle=False)")
+        for index, batch in enumerate(self._epoch_iterator()):
+            if select(index):
+                yield self._convert(batch)
+
     def __iter__(self) -> Iterator[dict[str, torch.Tensor]]:
         batches = iter(self._epoch_iterator())
         if self._skip:
@@ -120,13 +144,7 @@ class MindSporeLoader:
             batch, upcoming = upcoming, next(batches, None)
             if upcoming is None:
                 self._in_epoch = False
-            # from_numpy shares the fresh array MindSpore produced; the Trainer's
-            # _prepare_inputs moves it to the training device.
-            yield {
-                name: torch.from_numpy(np.ascontiguousarray(value))
-                for name, value in batch.items()
-                if self.columns is None or name in self.columns
-            }
+            yield self._convert(batch)
 
     def close(self) -> None:
         """Release the open training iterator, if any."""

@@ -17,17 +17,28 @@
   resumed run had already seen in the loader (accelerate's skipping needs a DataLoader).
 * loss: with ``lm_coef > 0``, ``compute_loss`` adds GPT-1's auxiliary LM loss, from the
   same forward pass.
+* data parallel (``msgpt.init_distributed`` under ``msrun``; HF sees a world of one
+  there, and mindnlp's DDP is empty): every rank starts from rank 0's weights, gradients
+  are averaged across ranks on each update step (before clipping), logged losses are
+  the mean over ranks, evaluation is split by batches and gathered back in order, and
+  only rank 0 writes (checkpoints, models) or logs (``args`` learn the rank through
+  ``_RankAwareState``). The train dataset must give every rank the same number of
+  batches (``msgpt.data.build_datasets`` does).
 
 Gradients come from mindnlp's patched ``Trainer.training_step`` (``value_and_grad``).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import shutil
+import time
 from pathlib import Path
 from typing import Any, Callable, Mapping
+
+import numpy as np
 
 from msgpt import _mindnlp  # noqa: F401  (mindnlp before torch/transformers)
 import torch
@@ -37,12 +48,20 @@ from transformers.trainer_utils import get_last_checkpoint
 from transformers.modeling_outputs import SequenceClassifierOutput
 from transformers.training_args import OptimizerNames
 
+from msgpt.distributed import DistributedInfo, broadcast_object, distributed_info
 from msgpt.training.backend_fixes import (
     install_clip_grad_norm,
     patched_safe_globals,
     patched_safetensors_load_file,
 )
 from msgpt.training.lm_loss import lm_loss_of_model
+from msgpt.training.data_parallel import (
+    EvalShard,
+    all_gather_arrays,
+    all_reduce_gradients,
+    broadcast_parameters,
+    gather_rows,
+)
 from msgpt.training.loader import MindSporeLoader, is_mindspore_dataset
 from msgpt.training.metrics import compute_metrics as default_compute_metrics
 from msgpt.training.optim import AdamW, decay_parameter_groups
@@ -56,11 +75,52 @@ ADAMW_OPTIMS = frozenset({OptimizerNames.ADAMW_TORCH.value, OptimizerNames.ADAMW
 _TORCH_LOADER_ARGS = ("dataloader_num_workers", "dataloader_drop_last", "group_by_length")
 
 
+class _RankAwareState:
+    """``TrainingArguments.distributed_state`` with this process's rank.
+
+    Under ``msrun`` HF's state (accelerate's ``PartialState``) sees a world of one, so
+    every rank would call itself process 0 and write and log. This view answers the
+    rank questions (``should_save``, ``should_log``, ``is_world_process_zero`` read
+    them) from ``msgpt.distributed`` and leaves everything else, the world size HF
+    batches and wraps the model for included, as it was: msgpt does the data parallel.
+    """
+
+    def __init__(self, state: Any, info: DistributedInfo) -> None:
+        self._state = state
+        self._info = info
+
+    @property
+    def process_index(self) -> int:
+        return self._info.rank
+
+    @property
+    def local_process_index(self) -> int:
+        return self._info.local_rank
+
+    @property
+    def is_main_process(self) -> bool:
+        return self._info.rank == 0
+
+    @property
+    def is_local_main_process(self) -> bool:
+        return self._info.local_rank == 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._state, name)
+
+
+def _know_rank(args: TrainingArguments | None, info: DistributedInfo) -> None:
+    if args is None or not info.enabled or isinstance(args.distributed_state, _RankAwareState):
+        return
+    args.distributed_state = _RankAwareState(args.distributed_state, info)
+
+
 class MindSporeTrainer(Trainer):
     """``transformers.Trainer`` for mindtorch models and MindSpore datasets.
 
     Extra arguments: ``lm_coef`` (GPT-1's λ, default 0: classification loss only) and
-    ``fused_optimizer`` (``False`` selects AdamW's per-tensor fallback).
+    ``fused_optimizer`` (``False`` selects AdamW's per-tensor fallback). Data parallel
+    when ``msgpt.init_distributed()`` has initialised several processes.
     """
 
     def __init__(self, *args: Any, lm_coef: float = 0.0, fused_optimizer: bool = True, **kwargs: Any) -> None:
@@ -69,7 +129,13 @@ class MindSporeTrainer(Trainer):
         self.lm_coef = float(lm_coef)
         self.fused_optimizer = fused_optimizer
         self._train_loader: MindSporeLoader | None = None
+        self.distributed = distributed_info()
+        #: Seconds spent averaging gradients across ranks (0 for a single process).
+        self.communication_time_s = 0.0
+        # Before HF's __init__, which already asks whether this is process 0.
+        _know_rank(kwargs.get("args", args[1] if len(args) > 1 else None), self.distributed)
         super().__init__(*args, **kwargs)
+        _know_rank(self.args, self.distributed)
         _check_validation_data(self.args, self.train_dataset, self.eval_dataset)
 
     # -- data -----------------------------------------------------------------------
@@ -125,10 +191,55 @@ class MindSporeTrainer(Trainer):
         return self._loader(test_dataset, self.args.eval_batch_size, "test", reshuffle=False)
 
     def num_examples(self, dataloader: Any) -> int:
-        """Examples per epoch; for a ``MindSporeLoader``, batches × batch size."""
+        """Examples per epoch; for a ``MindSporeLoader``, batches × batch size.
+
+        In data-parallel training, over all ranks (as HF counts the whole dataset).
+        """
+        if isinstance(dataloader, EvalShard):
+            return dataloader.num_examples
         if isinstance(dataloader, MindSporeLoader):
+            if dataloader is self._train_loader:
+                return dataloader.num_examples * self.distributed.world_size
             return dataloader.num_examples
         return super().num_examples(dataloader)
+
+    def get_total_train_batch_size(self, args: TrainingArguments) -> int:
+        """Examples per optimizer step, over all data-parallel ranks."""
+        return super().get_total_train_batch_size(args) * self.distributed.world_size
+
+    # -- data parallel --------------------------------------------------------------
+    def training_step(self, model: torch.nn.Module, inputs: dict[str, Any], num_items_in_batch: Any = None):
+        """mindnlp's step (forward + backward); then, on an update step, the gradients
+        averaged across ranks, before HF clips them and the optimizer steps."""
+        loss = super().training_step(model, inputs, num_items_in_batch)
+        # HF sets sync_gradients before each micro-batch: True only on the one that
+        # ends a gradient-accumulation cycle, so accumulated gradients go out once.
+        if self.distributed.enabled and self.accelerator.sync_gradients:
+            start = time.perf_counter()
+            all_reduce_gradients(self.model.parameters())
+            self.communication_time_s += time.perf_counter() - start
+        return loss
+
+    def _nested_gather(self, tensors: Any, name: str | None = None):
+        """Every rank's value (HF averages the logged training loss with it)."""
+        if not self.distributed.enabled or not isinstance(tensors, torch.Tensor):
+            return super()._nested_gather(tensors, name)
+        parts = all_gather_arrays(tensors.detach().cpu().numpy())
+        return torch.from_numpy(np.stack(parts)).to(tensors.device)
+
+    def evaluation_loop(self, dataloader: Any, description: str, prediction_loss_only: bool | None = None,
+                        ignore_keys: list[str] | None = None, metric_key_prefix: str = "eval"):
+        """HF's loop; data parallel, each rank runs whole batches and HF's per-batch
+        ``gather_function`` collects them back in order, so every rank ends with the
+        predictions, labels and metrics a single process computes."""
+        if not (self.distributed.enabled and isinstance(dataloader, MindSporeLoader)):
+            return super().evaluation_loop(dataloader, description, prediction_loss_only, ignore_keys, metric_key_prefix)
+        shard = EvalShard(dataloader, self.distributed.rank, self.distributed.world_size)
+        self.gather_function = functools.partial(gather_rows, shard=shard)
+        try:
+            return super().evaluation_loop(shard, description, prediction_loss_only, ignore_keys, metric_key_prefix)
+        finally:
+            self.gather_function = self.accelerator.gather_for_metrics
 
     # -- optimisation ---------------------------------------------------------------
     def create_optimizer(self):
@@ -166,9 +277,14 @@ class MindSporeTrainer(Trainer):
         replays the earlier epochs' shuffles, so the run continues exactly), and HF's
         skipping is turned off for this call (``ignore_data_skip``).
         """
+        # One start for all ranks: rank 0's weights (a resumed run then loads the same
+        # checkpoint everywhere).
+        broadcast_parameters(self.model)
         checkpoint = resume_from_checkpoint
         if checkpoint is True:
             checkpoint = get_last_checkpoint(self.args.output_dir)
+            if self.distributed.enabled:
+                checkpoint = broadcast_object(checkpoint)
         state_file = os.path.join(checkpoint, TRAINER_STATE_NAME) if isinstance(checkpoint, str) else None
         if (
             state_file is None
@@ -194,11 +310,18 @@ class MindSporeTrainer(Trainer):
 
         HF writes ``checkpoint-N`` file by file; a run killed meanwhile would leave a
         half-written folder that ``--resume`` (``get_last_checkpoint``) then picks. Here
-        ``checkpoint-N`` appears whole or not at all. With several processes (each writes
-        its own RNG state into the folder) HF's own way is kept.
+        ``checkpoint-N`` appears whole or not at all. Data parallel, rank 0 alone writes
+        it (all ranks hold the same weights and optimizer state) and the others wait,
+        then take rank 0's word on which checkpoint is the best.
         """
-        if self.args.world_size > 1:
-            return super()._save_checkpoint(model, trial)
+        if self.distributed.enabled:
+            if self.distributed.is_main:
+                self._save_checkpoint_whole(model, trial)
+            self.state.best_model_checkpoint = broadcast_object(self.state.best_model_checkpoint)
+            return
+        self._save_checkpoint_whole(model, trial)
+
+    def _save_checkpoint_whole(self, model: Any, trial: Any) -> None:
         run_dir = Path(self._get_output_dir(trial=trial))
         name = f"{PREFIX_CHECKPOINT_DIR}-{self.state.global_step}"
         for leftover in run_dir.glob(".staging-*"):  # from a run killed while saving
@@ -228,8 +351,13 @@ class MindSporeTrainer(Trainer):
 
     def _load_best_model(self) -> None:
         # Private HF hook, the one place load_best_model_at_end reads the weights.
+        # Data parallel: rank 0 reads them and hands them on (no other rank needs the files).
+        if not self.distributed.is_main:
+            broadcast_parameters(self.model)
+            return
         with patched_safetensors_load_file():
             super()._load_best_model()
+        broadcast_parameters(self.model)
 
     def _load_rng_state(self, checkpoint: str | None) -> None:
         # Private HF hook that restores the RNG states of a resumed run.

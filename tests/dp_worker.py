@@ -1,0 +1,106 @@
+"""A small training run through msgpt's data pipeline and Trainer, for
+tests/test_data_parallel.py: started by ``msrun`` (data parallel) or alone (the reference).
+
+Each rank writes ``rank<R>.npz`` (final parameters, test predictions) and ``rank<R>.json``
+(step counts, logged losses, probes) into ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import msgpt  # noqa: E402
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--tokenizer", required=True)
+parser.add_argument("--out", required=True)
+parser.add_argument("--batch-size", type=int, default=4)
+parser.add_argument("--max-steps", type=int, default=4)
+parser.add_argument("--epochs", type=float, default=1)
+parser.add_argument("--examples", type=int, default=64)
+parser.add_argument("--padding", default="longest")
+parser.add_argument("--grad-accum", type=int, default=1)
+parser.add_argument("--init-from", help="rank 0 (only) starts from these weights (an npz of parameters)")
+parser.add_argument("--fail-on-rank", type=int, default=-1)
+parser.add_argument("--fail-at-step", type=int, default=2)
+args = parser.parse_args()
+
+info = msgpt.init_distributed("CPU")  # first: the msrun scheduler leaves in here
+
+from msgpt import _mindnlp  # noqa: E402,F401  (mindnlp, on that device, before transformers)
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from transformers import TrainerCallback  # noqa: E402
+
+from conftest import make_texts  # noqa: E402
+from msgpt.data import Examples, Splits, build_datasets  # noqa: E402
+from msgpt.training import make_trainer, training_arguments  # noqa: E402
+from training_helpers import tiny_classifier  # noqa: E402
+
+out = Path(args.out)
+out.mkdir(parents=True, exist_ok=True)
+
+# Skewed lengths (3 to 28 words) with the label in cue words, so bucketing has work to do.
+texts = make_texts(args.examples + 24, seed=11, min_words=1, max_words=26)
+labels = [i % 2 for i in range(len(texts))]
+texts = [t + (" great wonderful" if y else " awful boring") for t, y in zip(texts, labels)]
+examples = Examples(texts, labels, "dp-test")
+splits = Splits(
+    examples.subset(range(args.examples)),
+    examples.subset(range(args.examples, args.examples + 8)),
+    examples.subset(range(args.examples, args.examples + 24)),
+)
+
+tokenizer = msgpt.load_tokenizer(args.tokenizer, fast=True)
+data = build_datasets(splits, tokenizer, batch_size=args.batch_size, max_seq_len=16,
+                      strategy=args.padding, seed=5, device="CPU")
+# Initialisation differs by rank under msrun even with one seed: the Trainer must make
+# every rank start from rank 0's weights.
+model = tiny_classifier(tokenizer, seed=0)
+if args.init_from and info.rank == 0:
+    with torch.no_grad():
+        for name, value in np.load(args.init_from).items():
+            model.get_parameter(name.removeprefix("param/")).copy_(torch.from_numpy(value))
+initial = {f"param/{name}": p.detach().numpy().copy() for name, p in model.named_parameters()}
+
+
+class Fail(TrainerCallback):
+    def on_step_end(self, training_args, state, control, **kwargs):
+        if info.rank == args.fail_on_rank and state.global_step == args.fail_at_step:
+            raise RuntimeError(f"rank {info.rank} fails at step {state.global_step} (test)")
+
+
+trainer = make_trainer(
+    model, tokenizer, data.train, data.validation,
+    training_arguments(
+        str(out / "trainer"), learning_rate=3e-3, warmup_ratio=0.0, num_train_epochs=args.epochs,
+        max_steps=args.max_steps, per_device_train_batch_size=args.batch_size,
+        per_device_eval_batch_size=args.batch_size, gradient_accumulation_steps=args.grad_accum,
+        eval_strategy="no", save_strategy="no", load_best_model_at_end=False, logging_steps=1,
+        disable_tqdm=True, seed=0,
+    ),
+    callbacks=[Fail()],
+)
+batches_per_epoch = len(trainer.get_train_dataloader())
+trainer.train()
+prediction = trainer.predict(data.test)
+
+np.savez(out / f"init{info.rank}.npz", **initial)
+np.savez(
+    out / f"rank{info.rank}.npz",
+    predictions=prediction.predictions, label_ids=prediction.label_ids,
+    **{f"param/{name}": p.detach().numpy() for name, p in trainer.model.named_parameters()},
+)
+(out / f"rank{info.rank}.json").write_text(json.dumps({
+    "rank": info.rank, "world_size": info.world_size,
+    "batches_per_epoch": batches_per_epoch, "global_step": trainer.state.global_step,
+    "losses": [h["loss"] for h in trainer.state.log_history if "loss" in h],
+    "test_metrics": prediction.metrics,
+    "is_world_process_zero": trainer.is_world_process_zero(), "should_save": trainer.args.should_save,
+    "communication_time_s": trainer.communication_time_s,
+}))
