@@ -29,6 +29,7 @@ _EXPORTS = {
     "init_distributed": "msgpt.distributed",
     "distributed_info": "msgpt.distributed",
     "DistributedInfo": "msgpt.distributed",
+    "is_main_process": "msgpt.distributed",
     # tokenizer
     "load_tokenizer": "msgpt.tokenizer",
     "add_special_tokens": "msgpt.tokenizer",

@@ -97,6 +97,19 @@ def distributed_info() -> DistributedInfo:
     return _INFO
 
 
+def is_main_process() -> bool:
+    """Whether this process should print and write: rank 0, or a single process.
+
+    Also right before ``init_distributed`` (from ``msrun``'s ``RANK_ID``), where the
+    scheduler process counts as not main.
+    """
+    if is_initialized():
+        return distributed_info().is_main
+    if launched_by_msrun():
+        return os.environ.get("MS_ROLE") == "MS_WORKER" and os.environ.get("RANK_ID", "0") == "0"
+    return True
+
+
 def init_distributed(device: str | None = None) -> DistributedInfo:
     """Initialise data-parallel communication when launched by ``msrun``; else a no-op.
 
@@ -140,18 +153,24 @@ def barrier() -> None:
 
 
 def broadcast_object(obj: Any, src: int = 0) -> Any:
-    """``obj`` as rank ``src`` has it, on every rank (picklable objects)."""
+    """``obj`` as rank ``src`` has it, on every rank (small objects of builtin types).
+
+    Through ``all_gather_objects``: MindSpore 2.7's ``broadcast_object_list`` looks its
+    rank up in ``hccl_world_group`` whatever the backend (a default argument fixed when
+    ``import mindspore`` ran, before ``init()``), so it fails on GPU and CPU.
+    ``tests/test_data_parallel.py`` says when it works.
+    """
     if not distributed_info().enabled:
         return obj
-    from mindspore.mint import distributed as dist
-
-    holder = [obj]
-    dist.broadcast_object_list(holder, src=src)
-    return holder[0]
+    return all_gather_objects(obj)[src]
 
 
 def all_gather_objects(obj: Any) -> list[Any]:
-    """Every rank's ``obj``, in rank order, on every rank (picklable objects)."""
+    """Every rank's ``obj``, in rank order, on every rank.
+
+    Builtin types only (str, bytes, numbers, None, lists, tuples, dicts): MindSpore
+    unpickles what it receives with builtins alone.
+    """
     info = distributed_info()
     if not info.enabled:
         return [obj]

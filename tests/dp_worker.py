@@ -96,7 +96,21 @@ np.savez(
     predictions=prediction.predictions, label_ids=prediction.label_ids,
     **{f"param/{name}": p.detach().numpy() for name, p in trainer.model.named_parameters()},
 )
+
+
+def upstream_broadcast_object_list_works() -> bool:
+    from mindspore.mint import distributed as dist
+
+    holder = [f"from rank {info.rank}"]
+    try:
+        dist.broadcast_object_list(holder, src=0)
+    except RuntimeError:
+        return False
+    return holder == ["from rank 0"]
+
+
 (out / f"rank{info.rank}.json").write_text(json.dumps({
+    "upstream_broadcast_object_list_works": upstream_broadcast_object_list_works(),
     "rank": info.rank, "world_size": info.world_size,
     "batches_per_epoch": batches_per_epoch, "global_step": trainer.state.global_step,
     "losses": [h["loss"] for h in trainer.state.log_history if "loss" in h],

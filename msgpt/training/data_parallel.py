@@ -73,7 +73,9 @@ def broadcast_parameters(module: torch.nn.Module, src: int = 0) -> None:
         flat = _flatten([t.detach() for t in group])
         dist.broadcast(flat, src=src)
         for tensor, value in zip(group, _unflatten(flat, group)):
-            tensor.copy_(value)
+            # A clone: copied from a view, mindtorch's parameter would share the flat
+            # buffer's storage, and HF's save_pretrained refuses shared tensors.
+            tensor.copy_(value.clone())
 
 
 class EvalShard:
