@@ -109,8 +109,30 @@ def upstream_broadcast_object_list_works() -> bool:
     return holder == ["from rank 0"]
 
 
+def upstream_mindtorch_world_size_works() -> bool:
+    try:
+        return torch.distributed.get_world_size() == info.world_size
+    except Exception:  # noqa: BLE001  (any failure: still broken)
+        return False
+
+
+def mindnlp_barrier_through_shim() -> bool:
+    """mindnlp's from_pretrained wrapper, which calls dist.barrier() under msrun."""
+    from msgpt.distributed import barrier
+
+    folder = out / "saved"
+    if info.rank == 0:
+        msgpt.save_pretrained(trainer.model, tokenizer, folder)
+    barrier()
+    loaded = msgpt.load_model(folder, tokenizer)
+    return all(np.array_equal(a.detach().numpy(), b.detach().numpy())
+               for a, b in zip(loaded.parameters(), trainer.model.parameters()))
+
+
 (out / f"rank{info.rank}.json").write_text(json.dumps({
     "upstream_broadcast_object_list_works": upstream_broadcast_object_list_works(),
+    "upstream_mindtorch_world_size_works": upstream_mindtorch_world_size_works(),
+    "mindnlp_barrier_through_shim": mindnlp_barrier_through_shim(),
     "rank": info.rank, "world_size": info.world_size,
     "batches_per_epoch": batches_per_epoch, "global_step": trainer.state.global_step,
     "losses": [h["loss"] for h in trainer.state.log_history if "loss" in h],

@@ -47,7 +47,7 @@ _EXPORTS = {
     "distributed_shard": "msgpt.data.sharding",
     "resolve_shard": "msgpt.data.sharding",
     "split_global_batches": "msgpt.data.sharding",
-    "rows_per_batch": "msgpt.data.sharding",
+    "rows_per_batch": "msgpt.data.batching",
     "DataPipeline": "msgpt.data.pipeline",
     "build_datasets": "msgpt.data.pipeline",
 }

@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from mindspore.dataset import Dataset
 
 STRATEGIES = ("max_length", "longest", "buckets")
+#: Attribute msgpt sets on the datasets it batches: rows per full batch, which
+#: ``get_batch_size()`` does not know after bucketing (it says 1) or a data-parallel split.
+ROWS_ATTRIBUTE = "msgpt_rows_per_batch"
 #: Bucket spacing: coarse where every length compiles a graph, finer where shapes are free.
 STATIC_BUCKET_STEP = 128
 DYNAMIC_BUCKET_STEP = 64
@@ -89,12 +92,13 @@ def batch_dataset(
     width = [max_seq_len] if strategy == "max_length" else [None]  # None: longest in the batch
     pad_info = {"input_ids": (width, pad_id), "attention_mask": (width, 0)}
     if strategy in ("max_length", "longest"):
-        return dataset.padded_batch(batch_size, drop_remainder=drop_remainder, pad_info=pad_info)
+        batched = dataset.padded_batch(batch_size, drop_remainder=drop_remainder, pad_info=pad_info)
+        return with_rows_per_batch(batched, batch_size)
     lengths = bucket_lengths(max_seq_len, device=device, lengths=buckets)
     # Bucket i holds lengths in (lengths[i-1], lengths[i]]; MindSpore's boundaries are
     # exclusive upper bounds, and it pads a bucket to its boundary minus one.
     boundaries = [n + 1 for n in lengths]
-    return dataset.bucket_batch_by_length(
+    batched = dataset.bucket_batch_by_length(
         ["input_ids"],
         boundaries,
         [batch_size] * (len(boundaries) + 1),
@@ -102,6 +106,19 @@ def batch_dataset(
         pad_to_bucket_boundary=needs_static_shapes(device),
         drop_remainder=drop_remainder,
     )
+    return with_rows_per_batch(batched, batch_size)
+
+
+def with_rows_per_batch(dataset: "Dataset", rows: int) -> "Dataset":
+    """``dataset``, marked as giving ``rows`` rows per full batch (see ``rows_per_batch``)."""
+    setattr(dataset, ROWS_ATTRIBUTE, rows)
+    return dataset
+
+
+def rows_per_batch(dataset: "Dataset") -> int:
+    """Rows per full batch of a batched dataset: as marked by msgpt, else as MindSpore says."""
+    rows = getattr(dataset, ROWS_ATTRIBUTE, None)
+    return int(rows if rows is not None else dataset.get_batch_size())
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ gathers the results back in order (``msgpt.training.data_parallel``).
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -25,11 +25,6 @@ if TYPE_CHECKING:
     from mindspore.dataset import Dataset
 
 logger = logging.getLogger(__name__)
-
-#: Attribute of a split dataset that gives the rows each batch has (``get_batch_size()``
-#: still reports the global batch).
-ROWS_ATTRIBUTE = "msgpt_rows_per_batch"
-
 
 def distributed_shard() -> tuple[int, int] | None:
     """``(world_size, rank)`` once ``msgpt.init_distributed`` (or ``init()``) ran with
@@ -78,6 +73,7 @@ def split_global_batches(
     """Shard ``shard_id``'s ``rows`` rows of each batch of ``dataset`` (batched by
     ``rows × num_shards``). ``trim`` cuts the padding down to the rows kept (for
     devices without static shapes)."""
+    from msgpt.data.batching import with_rows_per_batch
     from msgpt.data.dataset import COLUMNS
 
     split = dataset.map(
@@ -86,11 +82,4 @@ def split_global_batches(
         output_columns=list(COLUMNS),
         python_multiprocessing=False,
     )
-    setattr(split, ROWS_ATTRIBUTE, rows)
-    return split
-
-
-def rows_per_batch(dataset: Any) -> int:
-    """Rows in each (full) batch of a batched dataset, split or not."""
-    rows = getattr(dataset, ROWS_ATTRIBUTE, None)
-    return int(rows if rows is not None else dataset.get_batch_size())
+    return with_rows_per_batch(split, rows)  # get_batch_size() still says the global batch

@@ -20,7 +20,7 @@ import numpy as np
 from msgpt import _mindnlp  # noqa: F401  (mindnlp before torch/transformers)
 import torch
 
-from msgpt.data.sharding import rows_per_batch
+from msgpt.data.batching import rows_per_batch
 
 
 def is_mindspore_dataset(obj: Any) -> bool:

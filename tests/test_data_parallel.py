@@ -1,0 +1,254 @@
+"""Data-parallel training under msrun: 2 CPU processes (MCCL), tiny models.
+
+Each test launches msrun as a user would (``--join=True``), with the venv's ``python``
+first on PATH (msrun starts the bare ``python``).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from test_recipe_cli import ENV, RECIPE, TINY, run_recipe, write_reviews
+
+HERE = Path(__file__).resolve().parent
+WORKER = HERE / "dp_worker.py"
+MSRUN = Path(sys.executable).parent / "msrun"
+MSRUN_ENV = {**ENV, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def msrun_command(logs: Path, *script_and_args: str, workers: int = 2) -> list[str]:
+    return [
+        str(MSRUN), f"--worker_num={workers}", f"--local_worker_num={workers}",
+        f"--master_port={_free_port()}", f"--log_dir={logs}", "--join=True", "--cluster_time_out=120",
+        *map(str, script_and_args),
+    ]
+
+
+def msrun(logs: Path, *script_and_args: str, timeout: int = 300) -> subprocess.CompletedProcess:
+    return subprocess.run(msrun_command(logs, *script_and_args), capture_output=True, text=True,
+                          timeout=timeout, env=MSRUN_ENV)
+
+
+def _logs(logs: Path) -> str:
+    return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}" for p in sorted(logs.glob("*.log")))
+
+
+def _params(npz) -> dict[str, np.ndarray]:
+    return {k: npz[k] for k in npz.files if k.startswith("param/")}
+
+
+# --- the Trainer: equivalence with one process, ranks in sync --------------------------------
+
+
+@pytest.fixture(scope="module")
+def equivalence_runs(tmp_path_factory, tokenizer_dir):
+    """4 steps of one process with batch 8, and of 2 ranks with batch 4, from the same start."""
+    root = tmp_path_factory.mktemp("dp-equivalence")
+    single = subprocess.run(
+        [sys.executable, str(WORKER), "--tokenizer", str(tokenizer_dir), "--out", str(root / "single"),
+         "--batch-size", "8"], capture_output=True, text=True, timeout=300, env=ENV)
+    assert single.returncode == 0, single.stderr[-3000:]
+    result = msrun(root / "logs", WORKER, "--tokenizer", tokenizer_dir, "--out", root / "dp", "--batch-size", "4",
+                   "--init-from", root / "single" / "init0.npz")
+    assert result.returncode == 0, _logs(root / "logs")
+    return root, result
+
+
+def test_two_ranks_train_like_one_process_with_the_global_batch(equivalence_runs):
+    root, _ = equivalence_runs
+    single, rank0 = np.load(root / "single" / "rank0.npz"), np.load(root / "dp" / "rank0.npz")
+    reference, trained = _params(single), _params(rank0)
+    assert reference.keys() == trained.keys()
+    before = _params(np.load(root / "single" / "init0.npz"))
+    assert max(np.abs(reference[k] - before[k]).max() for k in reference) > 1e-3  # it did train
+    for name in reference:
+        np.testing.assert_allclose(trained[name], reference[name], rtol=0, atol=2e-6, err_msg=name)
+    # Logged losses are the mean over ranks: those of the one process.
+    logged = [json.loads((root / d / "rank0.json").read_text())["losses"] for d in ("single", "dp")]
+    np.testing.assert_allclose(logged[1], logged[0], atol=2e-4)
+    assert len(logged[0]) == 4
+
+
+def test_ranks_start_apart_and_end_with_the_same_parameters(equivalence_runs):
+    root, _ = equivalence_runs
+    starts = [_params(np.load(root / "dp" / f"init{r}.npz")) for r in (0, 1)]
+    assert max(np.abs(starts[0][k] - starts[1][k]).max() for k in starts[0]) > 1e-3  # rank 1 drew its own
+    ends = [_params(np.load(root / "dp" / f"rank{r}.npz")) for r in (0, 1)]
+    for name in ends[0]:
+        np.testing.assert_array_equal(ends[0][name], ends[1][name], err_msg=name)
+
+
+def test_every_rank_evaluates_to_what_one_process_computes(equivalence_runs):
+    root, _ = equivalence_runs
+    single = np.load(root / "single" / "rank0.npz")
+    for rank in (0, 1):
+        got = np.load(root / "dp" / f"rank{rank}.npz")
+        np.testing.assert_array_equal(got["label_ids"], single["label_ids"])  # all 24, in order
+        np.testing.assert_allclose(got["predictions"], single["predictions"], atol=2e-6)
+    one, two = (json.loads((root / "dp" / f"rank{r}.json").read_text()) for r in (0, 1))
+    assert one["test_metrics"]["test_accuracy"] == two["test_metrics"]["test_accuracy"]
+    assert one["global_step"] == two["global_step"] == 4
+    assert one["batches_per_epoch"] == two["batches_per_epoch"] == 8  # 64 examples / global batch 8
+
+
+def test_only_rank_zero_is_the_main_process(equivalence_runs):
+    root, result = equivalence_runs
+    one, two = (json.loads((root / "dp" / f"rank{r}.json").read_text()) for r in (0, 1))
+    assert (one["world_size"], one["is_world_process_zero"], one["should_save"]) == (2, True, True)
+    assert (two["is_world_process_zero"], two["should_save"]) == (False, False)
+    assert one["communication_time_s"] > 0
+    # HF's per-step log lines come from rank 0 only (msrun tails both logs to the console).
+    assert (result.stdout + result.stderr).count("'train_runtime'") == 1
+
+
+def test_upstream_probes(equivalence_runs):
+    """Fail when MindSpore/mindtorch no longer need msgpt's detours (then remove them)."""
+    root, _ = equivalence_runs
+    probes = json.loads((root / "dp" / "rank1.json").read_text())
+    assert not probes["upstream_broadcast_object_list_works"], (
+        "mint.distributed.broadcast_object_list works on CPU now: msgpt.distributed.broadcast_object can use it")
+    assert not probes["upstream_mindtorch_world_size_works"], (
+        "mindtorch.distributed works after init(): msgpt._mindnlp's _DistributedShim can go")
+    assert probes["mindnlp_barrier_through_shim"]
+
+
+def test_equal_steps_under_buckets_with_gradient_accumulation(tmp_path, tokenizer_dir):
+    """Skewed lengths in buckets, a whole epoch, 2 micro-batches per update: no rank hangs."""
+    result = msrun(tmp_path / "logs", WORKER, "--tokenizer", tokenizer_dir, "--out", tmp_path / "dp",
+                   "--batch-size", "4", "--padding", "buckets", "--max-steps", "-1", "--epochs", "1",
+                   "--grad-accum", "2", "--examples", "90")
+    assert result.returncode == 0, _logs(tmp_path / "logs")
+    one, two = (json.loads((tmp_path / "dp" / f"rank{r}.json").read_text()) for r in (0, 1))
+    assert one["batches_per_epoch"] == two["batches_per_epoch"] > 0
+    assert one["global_step"] == two["global_step"] == -(-one["batches_per_epoch"] // 2)
+    ends = [_params(np.load(tmp_path / "dp" / f"rank{r}.npz")) for r in (0, 1)]
+    assert all(np.array_equal(ends[0][k], ends[1][k]) for k in ends[0])
+
+
+def test_a_failing_rank_ends_msrun_with_an_error(tmp_path, tokenizer_dir):
+    start = time.monotonic()
+    result = msrun(tmp_path / "logs", WORKER, "--tokenizer", tokenizer_dir, "--out", tmp_path / "dp",
+                   "--batch-size", "4", "--max-steps", "6", "--fail-on-rank", "1", "--fail-at-step", "2",
+                   timeout=240)
+    assert result.returncode != 0
+    assert time.monotonic() - start < 200  # msrun stops rank 0, waiting in an all-reduce
+    assert "rank 1 fails at step 2 (test)" in (tmp_path / "logs" / "worker_1.log").read_text()
+    assert not (tmp_path / "dp" / "rank0.json").exists()
+
+
+# --- the recipe ------------------------------------------------------------------------------
+
+DP_TINY = [*TINY, "--epochs", "3"]
+
+
+@pytest.fixture(scope="module")
+def recipe_run(tmp_path_factory):
+    """The recipe command of tests/test_recipe_cli.py, prefixed by msrun."""
+    root = tmp_path_factory.mktemp("dp-recipe")
+    data = write_reviews(root / "reviews.csv", 160)
+    result = msrun(root / "logs", RECIPE, *DP_TINY, "--data", data, "--output-dir", root / "out")
+    assert result.returncode == 0, _logs(root / "logs")
+    return root, data, result
+
+
+def test_recipe_under_msrun_writes_one_set_of_results(recipe_run):
+    root, _, result = recipe_run
+    out = root / "out"
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert (metrics["world_size"], metrics["per_device_batch_size"], metrics["global_batch_size"]) == (2, 8, 16)
+    assert metrics["split_sizes"] == {"train": 96, "validation": 32, "test": 32}
+    # 96 examples in global batches of 16: 6 steps an epoch (one process with batch 8: 12).
+    checkpoints = {p.name for p in out.glob("checkpoint-*")}
+    assert "checkpoint-18" in checkpoints and checkpoints <= {"checkpoint-6", "checkpoint-12", "checkpoint-18"}
+    assert Path(metrics["best_checkpoint"]).name in checkpoints
+    assert (out / "best" / "model.safetensors").is_file() and (out / "training_curves.png").is_file()
+    assert not list(out.glob(".*"))  # nothing half-written or staged
+    # One writer, one voice: the result line once (msrun shows both workers' output).
+    console = result.stdout + result.stderr
+    assert console.count("test accuracy") == 1 and console.count("data parallel on 2 processes") == 1
+    assert metrics["test_accuracy"] >= 0.75
+
+
+def test_recipe_test_figures_equal_a_single_process_evaluation_of_best(recipe_run, tmp_path):
+    root, _, _ = recipe_run
+    with (root / "out" / "predictions.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    test_file = tmp_path / "test.csv"
+    with test_file.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "label"])
+        writer.writerows([row["text"], row["label"]] for row in rows)
+    single = run_recipe("--eval-only", "--model", str(root / "out" / "best"), "--data", str(test_file),
+                        "--max-seq-len", "32", "--batch-size", "8", "--output-dir", str(tmp_path / "eval"))
+    assert single.returncode == 0, single.stderr[-3000:]
+    assert (tmp_path / "eval" / "predictions.csv").read_text() == (root / "out" / "predictions.csv").read_text()
+    dp, one = (json.loads(p.read_text()) for p in (root / "out" / "metrics.json", tmp_path / "eval" / "metrics.json"))
+    for key in ("test_accuracy", "test_f1", "test_loss", "test_examples"):
+        assert dp[key] == one[key], key
+
+
+def test_recipe_resumes_under_msrun_after_a_killed_worker(recipe_run, tmp_path):
+    root, data, _ = recipe_run
+    out = tmp_path / "out"
+    command = msrun_command(tmp_path / "logs", RECIPE, *DP_TINY, "--data", data, "--output-dir", out)
+    run = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=MSRUN_ENV,
+                           start_new_session=True)
+    try:
+        deadline = time.monotonic() + 240
+        while not list(out.glob("checkpoint-*")) and run.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        killed = _kill_worker(command, rank=1)
+        output, _ = run.communicate(timeout=120)
+    finally:
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGKILL)
+    assert killed and run.returncode != 0, output[-3000:]
+    assert list(out.glob("checkpoint-*")) and not (out / "metrics.json").exists()
+
+    result = msrun(tmp_path / "logs2", RECIPE, *DP_TINY, "--data", data, "--output-dir", out, "--resume")
+    assert result.returncode == 0, _logs(tmp_path / "logs2")
+    assert (out / "predictions.csv").read_text() == (root / "out" / "predictions.csv").read_text()
+    resumed, whole = (json.loads((d / "metrics.json").read_text()) for d in (out, root / "out"))
+    assert resumed["test_accuracy"] == whole["test_accuracy"] and resumed["test_loss"] == whole["test_loss"]
+
+
+def _kill_worker(command: list[str], rank: int) -> bool:
+    """SIGKILL the msrun worker of ``rank`` started by ``command``."""
+    import psutil
+
+    marker = command[-1]  # the output folder: this run's processes alone have it
+    for process in psutil.process_iter(["cmdline"]):
+        try:
+            cmdline = process.info["cmdline"] or []
+            if marker in cmdline and str(RECIPE) in cmdline and process.environ().get("MS_ROLE") == "MS_WORKER":
+                if process.environ().get("RANK_ID") == str(rank):
+                    process.kill()
+                    return True
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return False
+
+
+def test_bad_input_under_msrun_is_one_line_once(tmp_path):
+    result = msrun(tmp_path / "logs", RECIPE, *TINY, "--data", tmp_path / "missing.csv", timeout=240)
+    assert result.returncode != 0
+    console = result.stdout + result.stderr
+    errors = [line for line in console.splitlines() if "imdb.py: error:" in line]
+    assert len(errors) == 1 and "missing.csv" in errors[0], console[-3000:]
