@@ -40,6 +40,7 @@ from transformers import TrainerCallback  # noqa: E402
 from conftest import make_texts  # noqa: E402
 from msgpt.data import Examples, Splits, build_datasets  # noqa: E402
 from msgpt.training import make_trainer, training_arguments  # noqa: E402
+from msgpt.training.backend_fixes import upstream_training_arguments_know_the_rank  # noqa: E402
 from training_helpers import tiny_classifier  # noqa: E402
 
 out = Path(args.out)
@@ -133,6 +134,7 @@ def mindnlp_barrier_through_shim() -> bool:
     "upstream_broadcast_object_list_works": upstream_broadcast_object_list_works(),
     "upstream_mindtorch_world_size_works": upstream_mindtorch_world_size_works(),
     "mindnlp_barrier_through_shim": mindnlp_barrier_through_shim(),
+    "upstream_training_arguments_know_the_rank": upstream_training_arguments_know_the_rank(info),
     "rank": info.rank, "world_size": info.world_size,
     "batches_per_epoch": batches_per_epoch, "global_step": trainer.state.global_step,
     "losses": [h["loss"] for h in trainer.state.log_history if "loss" in h],

@@ -127,6 +127,8 @@ def test_upstream_probes(equivalence_runs):
     assert not probes["upstream_mindtorch_world_size_works"], (
         "mindtorch.distributed works after init(): msgpt._mindnlp's _DistributedShim can go")
     assert probes["mindnlp_barrier_through_shim"]
+    assert not probes["upstream_training_arguments_know_the_rank"], (
+        "TrainingArguments see msrun's ranks now: backend_fixes.install_rank_aware_state can go")
 
 
 def test_equal_steps_under_buckets_with_gradient_accumulation(tmp_path, tokenizer_dir):

@@ -27,6 +27,15 @@
    mindtorch's ``load`` does not restrict unpickling (``weights_only=False``), so
    ``patched_safe_globals()`` supplies a do-nothing ``safe_globals`` inside the block.
 
+5. **The rank under msrun.** HF's ``TrainingArguments`` take the process layout from
+   accelerate's ``PartialState``, which reads torchrun's variables; under ``msrun`` every
+   rank is process 0 of 1, so each would save, log and show progress bars.
+   ``install_rank_aware_state`` gives the arguments a ``distributed_state`` that answers
+   the rank questions (``process_index``, so ``should_save``, ``should_log`` and
+   ``Trainer.is_world_process_zero``) from ``msgpt.distributed`` and leaves the rest,
+   the world size HF batches and wraps the model for included, as HF has it:
+   ``MindSporeTrainer`` does the data parallel itself (mindnlp's DDP is an empty class).
+
 The ``upstream_*`` probes try the upstream code path on a tiny input; the tests in
 ``tests/test_training_backend_fixes.py`` assert that they still fail on this backend and
 say which workaround can go once one passes.
@@ -47,6 +56,9 @@ import safetensors.torch
 import torch
 from accelerate import Accelerator
 from accelerate.utils import DistributedType
+from transformers import TrainingArguments
+
+from msgpt.distributed import DistributedInfo
 
 # Distributed modes whose Accelerator clips in its own way (sharded or engine-managed
 # gradients): the replacement hands them back to accelerate.
@@ -130,6 +142,54 @@ def install_clip_grad_norm(accelerator: Accelerator) -> Accelerator:
     clip._msgpt_fix = True  # type: ignore[attr-defined]
     accelerator.clip_grad_norm_ = types.MethodType(clip, accelerator)
     return accelerator
+
+
+class _RankAwareState:
+    """``TrainingArguments.distributed_state`` with this process's rank.
+
+    Under ``msrun`` HF's state (accelerate's ``PartialState``) sees a world of one, so
+    every rank would call itself process 0 and write and log. This view answers the
+    rank questions (``should_save``, ``should_log``, ``is_world_process_zero`` read
+    them) from ``msgpt.distributed`` and leaves everything else, the world size HF
+    batches and wraps the model for included, as it was: msgpt does the data parallel.
+    """
+
+    def __init__(self, state: Any, info: DistributedInfo) -> None:
+        self._state = state
+        self._info = info
+
+    @property
+    def process_index(self) -> int:
+        return self._info.rank
+
+    @property
+    def local_process_index(self) -> int:
+        return self._info.local_rank
+
+    @property
+    def is_main_process(self) -> bool:
+        return self._info.rank == 0
+
+    @property
+    def is_local_main_process(self) -> bool:
+        return self._info.local_rank == 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._state, name)
+
+
+def install_rank_aware_state(args: TrainingArguments | None, info: DistributedInfo) -> None:
+    """Make ``args`` know this process's rank (data parallel only; idempotent)."""
+    if args is None or not info.enabled or isinstance(args.distributed_state, _RankAwareState):
+        return
+    args.distributed_state = _RankAwareState(args.distributed_state, info)
+
+
+def upstream_training_arguments_know_the_rank(info: DistributedInfo) -> bool:
+    """Whether plain ``TrainingArguments`` see the distributed world msgpt initialised."""
+    with tempfile.TemporaryDirectory() as folder:
+        args = TrainingArguments(output_dir=folder, report_to="none")
+        return (args.world_size, args.process_index) == (info.world_size, info.rank)
 
 
 def safetensors_load_file(

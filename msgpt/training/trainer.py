@@ -22,8 +22,8 @@
   are averaged across ranks on each update step (before clipping), logged losses are
   the mean over ranks, evaluation is split by batches and gathered back in order, and
   only rank 0 writes (checkpoints, models) or logs (``args`` learn the rank through
-  ``_RankAwareState``). The train dataset must give every rank the same number of
-  batches (``msgpt.data.build_datasets`` does).
+  ``backend_fixes.install_rank_aware_state``). The train dataset must give every rank
+  the same number of batches (``msgpt.data.build_datasets`` does).
 
 Gradients come from mindnlp's patched ``Trainer.training_step`` (``value_and_grad``).
 """
@@ -48,8 +48,9 @@ from transformers.trainer_utils import get_last_checkpoint
 from transformers.modeling_outputs import SequenceClassifierOutput
 from transformers.training_args import OptimizerNames
 
-from msgpt.distributed import DistributedInfo, broadcast_object, distributed_info
+from msgpt.distributed import broadcast_object, distributed_info
 from msgpt.training.backend_fixes import (
+    install_rank_aware_state,
     install_clip_grad_norm,
     patched_safe_globals,
     patched_safetensors_load_file,
@@ -75,46 +76,6 @@ ADAMW_OPTIMS = frozenset({OptimizerNames.ADAMW_TORCH.value, OptimizerNames.ADAMW
 _TORCH_LOADER_ARGS = ("dataloader_num_workers", "dataloader_drop_last", "group_by_length")
 
 
-class _RankAwareState:
-    """``TrainingArguments.distributed_state`` with this process's rank.
-
-    Under ``msrun`` HF's state (accelerate's ``PartialState``) sees a world of one, so
-    every rank would call itself process 0 and write and log. This view answers the
-    rank questions (``should_save``, ``should_log``, ``is_world_process_zero`` read
-    them) from ``msgpt.distributed`` and leaves everything else, the world size HF
-    batches and wraps the model for included, as it was: msgpt does the data parallel.
-    """
-
-    def __init__(self, state: Any, info: DistributedInfo) -> None:
-        self._state = state
-        self._info = info
-
-    @property
-    def process_index(self) -> int:
-        return self._info.rank
-
-    @property
-    def local_process_index(self) -> int:
-        return self._info.local_rank
-
-    @property
-    def is_main_process(self) -> bool:
-        return self._info.rank == 0
-
-    @property
-    def is_local_main_process(self) -> bool:
-        return self._info.local_rank == 0
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._state, name)
-
-
-def _know_rank(args: TrainingArguments | None, info: DistributedInfo) -> None:
-    if args is None or not info.enabled or isinstance(args.distributed_state, _RankAwareState):
-        return
-    args.distributed_state = _RankAwareState(args.distributed_state, info)
-
-
 class MindSporeTrainer(Trainer):
     """``transformers.Trainer`` for mindtorch models and MindSpore datasets.
 
@@ -133,9 +94,9 @@ class MindSporeTrainer(Trainer):
         #: Seconds spent averaging gradients across ranks (0 for a single process).
         self.communication_time_s = 0.0
         # Before HF's __init__, which already asks whether this is process 0.
-        _know_rank(kwargs.get("args", args[1] if len(args) > 1 else None), self.distributed)
+        install_rank_aware_state(kwargs.get("args", args[1] if len(args) > 1 else None), self.distributed)
         super().__init__(*args, **kwargs)
-        _know_rank(self.args, self.distributed)
+        install_rank_aware_state(self.args, self.distributed)
         _check_validation_data(self.args, self.train_dataset, self.eval_dataset)
 
     # -- data -----------------------------------------------------------------------
