@@ -8,6 +8,8 @@ Choose the device first (mindtorch reads it once, at import), then use the helpe
     model = msgpt.load_model("openai-gpt", tokenizer, num_labels=2)
     ids = msgpt.encode_for_classification(tokenizer, "A fine film.", max_length=512)
 
+Under ``msrun`` (data parallel), call ``msgpt.init_distributed()`` before all of this.
+
 Names are imported lazily, so ``import msgpt`` and ``msgpt.select_device`` do not start
 mindnlp (whose import fixes the device).
 """
