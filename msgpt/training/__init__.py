@@ -24,6 +24,8 @@ _EXPORTS = {
     "linear_warmup_decay": "msgpt.training.schedule",
     "warmup_steps": "msgpt.training.schedule",
     "GPT1_WARMUP_RATIO": "msgpt.training.schedule",
+    "all_reduce_gradients": "msgpt.training.data_parallel",
+    "broadcast_parameters": "msgpt.training.data_parallel",
     "clip_grad_norm_": "msgpt.training.backend_fixes",
     "global_grad_norm": "msgpt.training.backend_fixes",
     "lm_loss": "msgpt.training.lm_loss",
