@@ -48,6 +48,9 @@ _EXPORTS = {
     "resolve_shard": "msgpt.data.sharding",
     "split_global_batches": "msgpt.data.sharding",
     "rows_per_batch": "msgpt.data.batching",
+    "pack_token_ids": "msgpt.data.packing",
+    "pack_texts": "msgpt.data.packing",
+    "lm_dataset": "msgpt.data.packing",
     "DataPipeline": "msgpt.data.pipeline",
     "build_datasets": "msgpt.data.pipeline",
 }

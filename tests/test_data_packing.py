@@ -1,0 +1,66 @@
+"""Unlabelled text packed into full blocks for language modelling."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conftest import make_texts
+from msgpt.data import DataError, lm_dataset, pack_texts, pack_token_ids
+
+SEP = 0
+
+
+def test_documents_are_joined_by_the_separator_and_cut_into_full_blocks():
+    blocks = pack_token_ids([[1, 2, 3], [4, 5], [6]], block_size=3, separator_id=SEP)
+    assert blocks.dtype == np.int32
+    assert blocks.tolist() == [[1, 2, 3], [0, 4, 5], [0, 6, 0]]  # nothing is padding
+    tail = pack_token_ids([[1, 2, 3], [4, 5]], block_size=4, separator_id=SEP)
+    assert tail.tolist() == [[1, 2, 3, 0]]  # the unfilled tail [4, 5, 0] is left out
+
+
+def test_too_little_text_or_a_bad_block_size_is_refused():
+    with pytest.raises(DataError, match="fewer than one block of 8"):
+        pack_token_ids([[1, 2], [3]], block_size=8, separator_id=SEP)
+    with pytest.raises(ValueError, match="block_size"):
+        pack_token_ids([[1, 2]], block_size=1, separator_id=SEP)
+
+
+def test_texts_round_trip_through_the_tokenizer(tokenizer):
+    texts = make_texts(20, seed=3)
+    sep = tokenizer.eos_token_id
+    blocks = pack_texts(texts, tokenizer, block_size=16, separator_id=sep)
+    stream = blocks.reshape(-1).tolist()
+    expected = [i for text in texts for i in [*tokenizer.encode(text, add_special_tokens=False), sep]]
+    assert len(expected) - 16 < len(stream) <= len(expected) and stream == expected[: len(stream)]
+    assert tokenizer.pad_token_id not in stream and tokenizer.bos_token_id not in stream
+    with pytest.raises(DataError, match="empty document"):
+        pack_texts(["a film", "  "], tokenizer, block_size=4, separator_id=sep)
+
+
+def _rows(dataset, epochs=1):
+    iterator = dataset.create_dict_iterator(output_numpy=True, num_epochs=epochs)
+    return [b for _ in range(epochs) for b in iterator]
+
+
+def test_lm_batches_have_labels_equal_to_inputs_and_no_padding():
+    blocks = np.arange(40 * 8, dtype=np.int32).reshape(40, 8)
+    batches = _rows(lm_dataset(blocks, batch_size=16))
+    assert [b["input_ids"].shape for b in batches] == [(16, 8), (16, 8), (8, 8)]
+    for b in batches:
+        np.testing.assert_array_equal(b["labels"], b["input_ids"])
+        assert b["attention_mask"].all()
+    assert np.concatenate([b["input_ids"] for b in batches]).tolist() == blocks.tolist()
+
+
+def test_lm_shuffle_is_seeded_and_data_parallel_ranks_split_each_batch():
+    blocks = np.arange(32 * 4, dtype=np.int32).reshape(32, 4)
+    one = _rows(lm_dataset(blocks, batch_size=8, shuffle=True, seed=1), epochs=2)
+    assert _rows(lm_dataset(blocks, batch_size=8, shuffle=True, seed=1), epochs=2)[0]["input_ids"].tolist() == one[0]["input_ids"].tolist()
+    assert one[0]["input_ids"].tolist() != one[4]["input_ids"].tolist()  # a new order in epoch 2
+    ranks = [_rows(lm_dataset(blocks, batch_size=4, shuffle=True, seed=1, num_shards=2, shard_id=r), epochs=2)
+             for r in (0, 1)]
+    assert len(ranks[0]) == len(ranks[1]) == len(one) == 8
+    for step, batch in enumerate(one):
+        together = np.concatenate([ranks[0][step]["input_ids"], ranks[1][step]["input_ids"]])
+        assert together.tolist() == batch["input_ids"].tolist()
