@@ -16,11 +16,19 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from msgpt.cli import (  # light: nothing heavy is imported before the command line is checked
+    OneLineParser,
+    RecipeError,
+    add_device_argument,
+    last_checkpoint,
+    prepare_output_dir,
+    run_main,
+)
 
 # The recipe of the GPT-1 fine-tuning tutorial; --demo swaps in DEMO below.
 RECIPE = dict(
@@ -39,18 +47,6 @@ DEMO = dict(
 DEMO_MODEL = dict(n_embd=64, n_layer=2, n_head=4, n_positions=512, resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0)
 DEMO_VOCAB_SIZE = 5000
 PADDINGS = ("auto", "max_length", "longest", "buckets")
-
-
-class RecipeError(Exception):
-    """A problem with the user's input: reported as one line, without a traceback."""
-
-
-class OneLineParser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse would print the usage block first
-        from msgpt.distributed import is_main_process
-
-        # Under msrun every process parses the same line: one of them says what is wrong.
-        self.exit(2, f"{self.prog}: error: {message}\n" if is_main_process() else None)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -80,8 +76,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--test-fraction", type=float, help="fraction of the test split evaluated (default: 1.0)")
     add("--padding", choices=PADDINGS, default="auto",
         help="batching: max_length (Ascend default), longest (CPU/GPU default) or buckets")
-    add("--device", choices=("Ascend", "GPU", "CPU"), type=_device_name,
-        help="backend (default: $DEVICE_TARGET, else the best available)")
+    add_device_argument(parser)
     add("--seed", type=int, default=42, help="seed for splits, shuffling and initialisation (default: 42)")
     add("--lm-coef", type=float, default=0.0, help="weight of GPT-1's auxiliary LM loss (default: 0; paper: 0.5)")
     add("--resume", action="store_true", help="continue from the last checkpoint in --output-dir")
@@ -97,10 +92,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     except RecipeError as error:
         parser.error(str(error))
     return args
-
-
-def _device_name(text: str) -> str:
-    return {"ascend": "Ascend", "gpu": "GPU", "cpu": "CPU"}.get(text.lower(), text)
 
 
 def _check(args: argparse.Namespace) -> None:
@@ -135,20 +126,6 @@ def _check(args: argparse.Namespace) -> None:
 
 
 # --- the run ------------------------------------------------------------------------
-
-
-def prepare_output_dir(args: argparse.Namespace) -> Path:
-    """The output folder (created when the first file is written); a finished or started
-    run there is never overwritten silently."""
-    out = Path(args.output_dir)
-    started = out.is_dir() and any(out.glob("checkpoint-*"))
-    if args.resume and not started and not args.eval_only:
-        logging.getLogger("msgpt").warning("--resume: no checkpoint in %s, starting from the beginning", out)
-    if not args.resume and not args.eval_only and (started or (out / "metrics.json").exists()):
-        raise RecipeError(
-            f"{out} already holds a run; add --resume to continue it or choose another --output-dir"
-        )
-    return out
 
 
 def build_tokenizer_and_model(args: argparse.Namespace, train_texts: list[str], out: Path):
@@ -212,10 +189,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         num_labels=args.num_labels, train_fraction=args.train_fraction, val_fraction=args.val_fraction,
         test_fraction=args.test_fraction, test_only=args.eval_only, seed=args.seed,
     )
-    out = prepare_output_dir(args)
+    out = prepare_output_dir(args.output_dir, resume=args.resume, evaluating_only=args.eval_only)
 
     import msgpt
-    from msgpt.distributed import barrier, broadcast_object
+    from msgpt.distributed import barrier
 
     barrier()  # every rank has checked the output folder before rank 0 writes to it
 
@@ -262,8 +239,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             world_size, args.batch_size * world_size, args.batch_size, args.lr,
         )
     if not args.eval_only:
-        # Rank 0's last checkpoint, for every rank.
-        checkpoint = broadcast_object(_last_checkpoint(out) if args.resume else None)
+        checkpoint = last_checkpoint(out) if args.resume else None  # rank 0's, on every rank
         start = time.perf_counter()
         result = trainer.train(resume_from_checkpoint=checkpoint)
         metrics["train_time_s"] = round(time.perf_counter() - start, 1)
@@ -282,38 +258,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return metrics
 
 
-def _last_checkpoint(out: Path) -> str | None:
-    from transformers.trainer_utils import get_last_checkpoint
-
-    return get_last_checkpoint(str(out))
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    from msgpt.data import DataError
-    from msgpt.distributed import init_distributed, is_main_process
-    from msgpt.hub import HubUnavailableError
-
-    # Under msrun: communication first (the scheduler process leaves in here), before
-    # any data or model work. A single process goes on unchanged.
-    init_distributed(args.device)
-    main_process = is_main_process()
-    logging.basicConfig(  # the other ranks say only what goes wrong
-        level=logging.INFO if main_process else logging.WARNING,
-        format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S",
+    return run_main(
+        "imdb.py", args.device, lambda: run(args),
+        lambda metrics: f"test accuracy {metrics['test_accuracy']:.4f}, macro-F1 {metrics['test_f1']:.4f} "
+        f"on {metrics['test_examples']} reviews; results in {args.output_dir}",
     )
-    try:
-        metrics = run(args)
-    except (RecipeError, DataError, HubUnavailableError, FileNotFoundError, NotADirectoryError, ValueError) as error:
-        if main_process:  # every rank meets the same bad input: one says so
-            print(f"imdb.py: error: {error}", file=sys.stderr)
-        return 2
-    if main_process:
-        print(
-            f"test accuracy {metrics['test_accuracy']:.4f}, macro-F1 {metrics['test_f1']:.4f} "
-            f"on {metrics['test_examples']} reviews; results in {args.output_dir}"
-        )
-    return 0
 
 
 if __name__ == "__main__":

@@ -1,0 +1,105 @@
+"""What every msgpt recipe's command line shares: one-line errors, the device option,
+the output folder's guard, resuming, and a ``main`` that works alone or under ``msrun``.
+
+    parser = OneLineParser(prog="my_recipe.py", description=__doc__)
+    add_device_argument(parser)
+    args = parser.parse_args()
+    sys.exit(run_main("my_recipe.py", args.device, lambda: run(args), lambda m: f"done: {m}"))
+
+Nothing here imports MindSpore or mindnlp at module level: a recipe parses and checks
+its command line before anything heavy starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+DEVICES = ("Ascend", "GPU", "CPU")
+
+
+class RecipeError(Exception):
+    """A problem with the user's input: reported as one line, without a traceback."""
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """``ArgumentParser`` whose errors are one line (no usage block), said once under msrun."""
+
+    def error(self, message: str) -> None:
+        from msgpt.distributed import is_main_process
+
+        # Under msrun every process parses the same line: one of them says what is wrong.
+        self.exit(2, f"{self.prog}: error: {message}\n" if is_main_process() else None)
+
+
+def device_name(text: str) -> str:
+    """``ascend``/``gpu``/``cpu`` in any case, as MindSpore spells them."""
+    return {"ascend": "Ascend", "gpu": "GPU", "cpu": "CPU"}.get(text.lower(), text)
+
+
+def add_device_argument(parser: argparse.ArgumentParser) -> None:
+    """``--device``: Ascend, GPU or CPU (default: ``$DEVICE_TARGET``, else the best available)."""
+    parser.add_argument("--device", choices=DEVICES, type=device_name,
+                        help="backend (default: $DEVICE_TARGET, else the best available)")
+
+
+def prepare_output_dir(output_dir: str | Path, *, resume: bool, evaluating_only: bool = False) -> Path:
+    """The output folder (created when the first file is written): a finished or started
+    run there is never overwritten silently."""
+    out = Path(output_dir)
+    started = out.is_dir() and any(out.glob("checkpoint-*"))
+    if resume and not started and not evaluating_only:
+        logging.getLogger("msgpt").warning("--resume: no checkpoint in %s, starting from the beginning", out)
+    if not resume and not evaluating_only and (started or (out / "metrics.json").exists()):
+        raise RecipeError(
+            f"{out} already holds a run; add --resume to continue it or choose another --output-dir"
+        )
+    return out
+
+
+def last_checkpoint(out: str | Path) -> str | None:
+    """The newest ``checkpoint-N`` in ``out`` as rank 0 sees it, on every rank (or None)."""
+    from transformers.trainer_utils import get_last_checkpoint
+
+    from msgpt.distributed import broadcast_object, is_main_process
+
+    return broadcast_object(get_last_checkpoint(str(out)) if is_main_process() else None)
+
+
+def user_errors() -> tuple[type[BaseException], ...]:
+    """Exceptions that mean bad input: reported as one line, exit status 2."""
+    from msgpt.data import DataError
+    from msgpt.hub import HubUnavailableError
+
+    return (RecipeError, DataError, HubUnavailableError, FileNotFoundError, NotADirectoryError, ValueError)
+
+
+def run_main(
+    prog: str, device: str | None, run: Callable[[], Any], summary: Callable[[Any], str]
+) -> int:
+    """Run a recipe: exit status 0 with ``summary(result)`` printed, or 2 with one error line.
+
+    Under ``msrun``, communication starts first, before any data or model work (the
+    scheduler process leaves there); rank 0 alone logs at INFO, prints the summary and
+    the error line, the other ranks say only what goes wrong. A single process runs as is.
+    """
+    from msgpt.distributed import init_distributed, is_main_process
+
+    init_distributed(device)
+    main_process = is_main_process()
+    logging.basicConfig(
+        level=logging.INFO if main_process else logging.WARNING,
+        format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S",
+    )
+    try:
+        result = run()
+    except user_errors() as error:
+        if main_process:  # every rank meets the same bad input: one says so
+            print(f"{prog}: error: {error}", file=sys.stderr)
+        return 2
+    if main_process:
+        print(summary(result))
+    return 0
