@@ -86,12 +86,11 @@ def lm_dataset(
 
     from msgpt.data.batching import with_rows_per_batch
     from msgpt.data.dataset import COLUMNS
-    from msgpt.data.sharding import resolve_shard, split_global_batches
+    from msgpt.data.sharding import batch_for_shard, resolve_shard
 
     if len(blocks) == 0:
         raise ValueError("cannot build a dataset from no blocks")
     shard = resolve_shard(num_shards, shard_id)
-    ranks = shard[0] if shard else 1
     sampler = None
     if shuffle:
         sampler = ds.DistributedSampler(1, 0, shuffle=True)
@@ -100,7 +99,7 @@ def lm_dataset(
         _Blocks(np.asarray(blocks, dtype=np.int32)), column_names=list(COLUMNS), sampler=sampler,
         shuffle=False if sampler is None else None, num_parallel_workers=1, python_multiprocessing=False,
     )
-    batched = with_rows_per_batch(dataset.batch(batch_size * ranks, drop_remainder=drop_remainder), batch_size * ranks)
-    if ranks == 1:
-        return batched
-    return split_global_batches(batched, rows=batch_size, num_shards=ranks, shard_id=shard[1], trim=False)
+    return batch_for_shard(
+        lambda rows: with_rows_per_batch(dataset.batch(rows, drop_remainder=drop_remainder), rows),
+        batch_size, shard, trim=False,
+    )

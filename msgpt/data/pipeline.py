@@ -10,7 +10,7 @@ import numpy as np
 
 from msgpt.data.batching import PaddingStats, batch_dataset, padding_waste, resolve_strategy, static_shapes
 from msgpt.data.dataset import build_dataset, encode_examples
-from msgpt.data.sharding import resolve_shard, split_global_batches
+from msgpt.data.sharding import batch_for_shard, resolve_shard
 from msgpt.data.splits import Splits
 
 if TYPE_CHECKING:
@@ -92,14 +92,13 @@ def build_datasets(
         size = batch_size if training else (eval_batch_size or batch_size)
         drop = training and fixed
         ranks = shard[0] if shard and training else 1
-        datasets[name] = batch_dataset(
-            dataset, batch_size=size * ranks, max_seq_len=max_seq_len, pad_id=pad_id,
-            strategy=strategy, drop_remainder=drop, device=device, buckets=buckets,
+        datasets[name] = batch_for_shard(
+            lambda rows, dataset=dataset, drop=drop: batch_dataset(
+                dataset, batch_size=rows, max_seq_len=max_seq_len, pad_id=pad_id,
+                strategy=strategy, drop_remainder=drop, device=device, buckets=buckets,
+            ),
+            size, shard if training else None, trim=not fixed,
         )
-        if ranks > 1:
-            datasets[name] = split_global_batches(
-                datasets[name], rows=size, num_shards=ranks, shard_id=shard[1], trim=not fixed
-            )
         order = np.random.default_rng(seed).permutation(encoded.lengths) if training else encoded.lengths
         padding[name] = padding_waste(  # of the global batches, when split
             order, strategy=strategy, batch_size=size * ranks, max_seq_len=max_seq_len,

@@ -17,7 +17,7 @@ gathers the results back in order (``msgpt.training.data_parallel``).
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
@@ -65,6 +65,16 @@ class _RankRows:
             width = int(mask.sum(axis=1).max())
             ids, mask = ids[:, :width], mask[:, :width]
         return ids, mask, labels[index]
+
+
+def batch_for_shard(
+    batch: Callable[[int], "Dataset"], rows: int, shard: tuple[int, int] | None, *, trim: bool
+) -> "Dataset":
+    """``batch(rows)`` for one process; for ``shard`` ``(num_shards, shard_id)``,
+    ``batch(rows × num_shards)`` with this shard's rows of each batch kept."""
+    if shard is None or shard[0] == 1:
+        return batch(rows)
+    return split_global_batches(batch(rows * shard[0]), rows=rows, num_shards=shard[0], shard_id=shard[1], trim=trim)
 
 
 def split_global_batches(
