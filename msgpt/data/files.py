@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any
 
 from msgpt.data.errors import DataError
-from msgpt.data.examples import Examples, make_examples
+from msgpt.data.examples import Examples, Locator, make_examples
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -57,15 +58,41 @@ def read_file(
     clean: bool = True,
 ) -> Examples:
     """Every row of a CSV, JSON Lines or parquet file as checked ``Examples``."""
-    path = check_file(path)
-    reader: Callable[..., Examples] = {
-        "csv": read_csv,
-        "jsonl": read_jsonl,
-        "parquet": read_parquet,
-    }[file_format(path)]
-    return reader(
-        path, text_column=text_column, label_column=label_column, num_labels=num_labels, clean=clean
+    table = read_columns(path, [text_column, label_column])
+    return make_examples(
+        table.columns[text_column],
+        table.columns[label_column],
+        origin=str(table.path),
+        num_labels=num_labels,
+        locate=table.locate,
+        text_column=text_column,
+        label_column=label_column,
+        clean=clean,
+        text_labels=table.format == "csv",  # every CSV cell is text: "1" is a label
     )
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Some columns of a data file, row by row, and how to name a row in an error."""
+
+    path: Path
+    format: str
+    columns: dict[str, list[Any]]
+    locate: Locator
+
+
+def read_columns(path: str | os.PathLike, names: list[str]) -> Columns:
+    """The columns ``names`` of a CSV, JSON Lines or parquet file (every row).
+
+    A missing file, an unknown format, a missing column or a file without rows is a
+    ``DataError`` that says which.
+    """
+    path = check_file(path)
+    kind = file_format(path)
+    reader = {"csv": _csv_columns, "jsonl": _jsonl_columns, "parquet": _parquet_columns}[kind]
+    columns, locate = reader(path, names)
+    return Columns(path, kind, columns, locate)
 
 
 def read_csv_frame(path: Path, columns: list[str]) -> "pd.DataFrame":
@@ -97,25 +124,14 @@ def read_csv_frame(path: Path, columns: list[str]) -> "pd.DataFrame":
     return frame[columns]
 
 
-def read_csv(
-    path: Path, *, text_column: str, label_column: str, num_labels: int, clean: bool
-) -> Examples:
+def _csv_columns(path: Path, names: list[str]) -> tuple[dict[str, list[Any]], Locator]:
     """A CSV file with a header row; rows are numbered from 1 after the header."""
-    frame = read_csv_frame(path, [text_column, label_column])
-    return make_examples(
-        frame[text_column].tolist(),
-        frame[label_column].tolist(),
-        origin=str(path),
-        num_labels=num_labels,
-        locate=lambda i: f"row {i + 1}",
-        text_column=text_column,
-        label_column=label_column,
-        clean=clean,
-        text_labels=True,
-    )
+    frame = read_csv_frame(path, names)
+    return {name: frame[name].tolist() for name in names}, lambda i: f"row {i + 1}"
 
 
-def _decode(path: Path) -> str:
+def decode_utf8(path: Path) -> str:
+    """The file's text; a ``DataError`` naming the line when it is not UTF-8."""
     data = path.read_bytes()
     try:
         return data.decode("utf-8")
@@ -124,11 +140,9 @@ def _decode(path: Path) -> str:
         raise DataError(f"data file {path} is not UTF-8 text (line {line}: {error.reason})") from None
 
 
-def read_jsonl(
-    path: Path, *, text_column: str, label_column: str, num_labels: int, clean: bool
-) -> Examples:
+def _jsonl_columns(path: Path, names: list[str]) -> tuple[dict[str, list[Any]], Locator]:
     """One JSON object per line (blank lines skipped), or a JSON array of objects."""
-    content = _decode(path).lstrip("\ufeff")
+    content = decode_utf8(path).lstrip("\ufeff")
     if content.lstrip().startswith("["):
         try:
             items = json.loads(content)
@@ -150,63 +164,43 @@ def read_jsonl(
         unit = "line"
     if not records:
         raise DataError(f"data file {path} holds no records")
-    texts, labels, numbers = [], [], []
+    columns: dict[str, list[Any]] = {name: [] for name in names}
+    numbers = []
     first_missing: dict[str, int] = {}
-    present = {text_column: 0, label_column: 0}
+    present = dict.fromkeys(names, 0)
     for number, record in records:
         if not isinstance(record, dict):
             raise DataError(f"{path}, {unit} {number}: not a JSON object")
-        for name in present:
+        for name in names:
             if name in record:
                 present[name] += 1
             else:
                 first_missing.setdefault(name, number)
-        texts.append(record.get(text_column))
-        labels.append(record.get(label_column))
+            columns[name].append(record.get(name))
         numbers.append(number)
     for name, number in first_missing.items():
         if present[name] == 0:
             raise DataError(f"data file {path} has no column {name!r} in any record")
         raise DataError(f"{path}, {unit} {number}: no {name!r} field")
-    return make_examples(
-        texts,
-        labels,
-        origin=str(path),
-        num_labels=num_labels,
-        locate=lambda i: f"{unit} {numbers[i]}",
-        text_column=text_column,
-        label_column=label_column,
-        clean=clean,
-    )
+    return columns, lambda i: f"{unit} {numbers[i]}"
 
 
-def read_parquet(
-    path: Path, *, text_column: str, label_column: str, num_labels: int, clean: bool
-) -> Examples:
+def _parquet_columns(path: Path, names: list[str]) -> tuple[dict[str, list[Any]], Locator]:
     """A parquet file; rows are numbered from 1."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
-        names = pq.read_schema(path).names
+        present = pq.read_schema(path).names
     except (pa.ArrowInvalid, OSError) as error:
         raise DataError(f"data file {path} is not a valid parquet file ({error})") from None
-    missing = [name for name in (text_column, label_column) if name not in names]
+    missing = [name for name in names if name not in present]
     if missing:
         raise DataError(
             f"data file {path} has no column {', '.join(map(repr, missing))} "
-            f"(columns: {', '.join(map(repr, names))})"
+            f"(columns: {', '.join(map(repr, present))})"
         )
-    table = pq.read_table(path, columns=[text_column, label_column])
+    table = pq.read_table(path, columns=names)
     if table.num_rows == 0:
         raise DataError(f"data file {path} has no rows")
-    return make_examples(
-        table.column(text_column).to_pylist(),
-        table.column(label_column).to_pylist(),
-        origin=str(path),
-        num_labels=num_labels,
-        locate=lambda i: f"row {i + 1}",
-        text_column=text_column,
-        label_column=label_column,
-        clean=clean,
-    )
+    return {name: table.column(name).to_pylist() for name in names}, lambda i: f"row {i + 1}"
