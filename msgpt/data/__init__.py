@@ -51,6 +51,10 @@ _EXPORTS = {
     "pack_token_ids": "msgpt.data.packing",
     "pack_texts": "msgpt.data.packing",
     "lm_dataset": "msgpt.data.packing",
+    "load_texts": "msgpt.data.texts",
+    "hold_out": "msgpt.data.texts",
+    "training_texts": "msgpt.data.texts",
+    "read_columns": "msgpt.data.files",
     "DataPipeline": "msgpt.data.pipeline",
     "build_datasets": "msgpt.data.pipeline",
 }
