@@ -16,6 +16,9 @@ from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
 
 UNK = "<unk>"
 END_OF_WORD = "</w>"
+#: Ends each document in packed pre-training text (``msgpt.data.pack_texts``). Not a
+#: classification token: fine-tuning adds ``<bos>``/``<eos>``/``<pad>`` as for GPT-1.
+DOCUMENT_SEPARATOR = "<|endoftext|>"
 
 
 def train_bpe_tokenizer(
@@ -28,8 +31,9 @@ def train_bpe_tokenizer(
     """Learn a BPE vocabulary from ``texts`` and write it to ``output_dir``.
 
     Returns the folder, ready for ``msgpt.load_tokenizer(folder)``. ``vocab_size`` counts
-    the characters, the merges and ``<unk>``; the GPT-1 special tokens are added later
-    by ``add_special_tokens``, as for the pretrained vocabulary.
+    the characters, the merges, ``<unk>`` and ``DOCUMENT_SEPARATOR`` (which ends each
+    document in pre-training); the GPT-1 fine-tuning tokens are added later by
+    ``add_special_tokens``, as for the pretrained vocabulary.
     """
     if vocab_size < 2:
         raise ValueError(f"vocab_size must be at least 2, got {vocab_size}")
@@ -39,7 +43,7 @@ def train_bpe_tokenizer(
     trainer = trainers.BpeTrainer(
         vocab_size=vocab_size,
         min_frequency=min_frequency,
-        special_tokens=[UNK],
+        special_tokens=[UNK, DOCUMENT_SEPARATOR],
         end_of_word_suffix=END_OF_WORD,
         show_progress=False,
     )
@@ -62,8 +66,8 @@ def train_bpe_tokenizer(
 
 
 def _renumber_vocabulary(folder: Path) -> None:
-    """Give the tokens ids that depend on the texts alone: ``<unk>``, the sorted
-    alphabet, then each merge's result in merge order.
+    """Give the tokens ids that depend on the texts alone: ``<unk>``, the document
+    separator, the sorted alphabet, then each merge's result in merge order.
 
     The trainer learns the same merges on every run, but numbers the alphabet in hash-map
     order, which changes from process to process; a seeded run must give the same ids.
@@ -73,8 +77,9 @@ def _renumber_vocabulary(folder: Path) -> None:
     lines = (folder / "merges.txt").read_text(encoding="utf-8").splitlines()
     merged = [left + right for left, right in (line.split() for line in lines[1:] if line)]
     made = set(merged)
-    alphabet = sorted(token for token in vocab if token not in made and token != UNK)
-    order = list(dict.fromkeys([UNK, *alphabet, *merged]))
+    specials = (UNK, DOCUMENT_SEPARATOR)
+    alphabet = sorted(token for token in vocab if token not in made and token not in specials)
+    order = list(dict.fromkeys([*specials, *alphabet, *merged]))
     if sorted(order) != sorted(vocab):
         raise RuntimeError(f"BPE vocabulary in {folder} does not match its merges")
     vocab_file.write_text(json.dumps({token: i for i, token in enumerate(order)}, ensure_ascii=False), encoding="utf-8")

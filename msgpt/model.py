@@ -15,7 +15,12 @@ from typing import Any, Mapping
 from msgpt import _mindnlp  # noqa: F401  (mindnlp before transformers)
 from msgpt.hub import hub_load_kwargs, resolve_local_or_hub
 from msgpt.io import atomic_directory
-from transformers import OpenAIGPTConfig, OpenAIGPTForSequenceClassification, PreTrainedTokenizerBase
+from transformers import (
+    OpenAIGPTConfig,
+    OpenAIGPTForSequenceClassification,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -50,11 +55,11 @@ def prepare_model(
         # mean_resizing samples a multivariate normal, which mindtorch lacks; the new rows
         # get the model's own initialisation instead, as in the recipe.
         model.resize_token_embeddings(len(tokenizer), mean_resizing=False)
-        _rebuild_embedding_parameter(model)
+        rebuild_embedding_parameter(model)
     return model
 
 
-def _rebuild_embedding_parameter(model: OpenAIGPTForSequenceClassification) -> None:
+def rebuild_embedding_parameter(model: PreTrainedModel) -> None:
     """Give the resized token embedding a parameter whose storage matches its shape.
 
     HF's resize ends with ``old.weight.data = new.weight.data``; on mindtorch that leaves a
@@ -67,6 +72,8 @@ def _rebuild_embedding_parameter(model: OpenAIGPTForSequenceClassification) -> N
 
     embedding = model.get_input_embeddings()
     embedding.weight = torch.nn.Parameter(torch.tensor(embedding.weight.detach().numpy()))
+    if model.get_output_embeddings() is not None:
+        model.tie_weights()  # an LM head shares the new parameter, as it shared the old one
 
 
 def build_model(

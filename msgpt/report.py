@@ -64,7 +64,8 @@ def write_predictions(
 
 def plot_training_curves(path: str | os.PathLike, log_history: Sequence[dict[str, Any]]) -> Path | None:
     """``training_curves.png``: loss (training as logged, validation per epoch) and
-    validation accuracy per epoch, both against the epoch."""
+    validation accuracy per epoch (a classifier) or validation perplexity (a language
+    model, whose evaluation has no accuracy), both against the epoch."""
     history = epoch_history(log_history)
     train = [(float(e["epoch"]), float(e["loss"])) for e in log_history if "loss" in e and "epoch" in e]
     if not history and not train:
@@ -83,9 +84,14 @@ def plot_training_curves(path: str | os.PathLike, log_history: Sequence[dict[str
     left.set(title="loss", xlabel="epoch")
     left.legend()
     accuracy = [(row["epoch"], row["eval_accuracy"]) for row in history if "eval_accuracy" in row]
-    if accuracy:
-        right.plot(*zip(*accuracy), marker="o", color="tab:green")
-    right.set(title="validation accuracy", xlabel="epoch")
+    if accuracy or not validation:
+        if accuracy:
+            right.plot(*zip(*accuracy), marker="o", color="tab:green")
+        right.set(title="validation accuracy", xlabel="epoch")
+    else:
+        right.plot([e for e, _ in validation], [float(np.exp(min(v, 700.0))) for _, v in validation],
+                   marker="o", color="tab:purple")
+        right.set(title="validation perplexity", xlabel="epoch")
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=100)

@@ -112,3 +112,25 @@ def encode_batch(
 def tokenizer_files_present(folder: str | os.PathLike) -> bool:
     """Whether ``folder`` holds the files ``OpenAIGPTTokenizer`` needs."""
     return all((Path(folder) / name).is_file() for name in TOKENIZER_FILES)
+
+
+def learn_tokenizer(
+    texts: Sequence[str],
+    folder: str | os.PathLike,
+    *,
+    vocab_size: int,
+    add_special: bool = True,
+) -> PreTrainedTokenizerBase:
+    """A BPE vocabulary learnt from ``texts`` (``msgpt.train_bpe_tokenizer``), written to
+    ``folder`` and loaded as a fast GPT-1 tokenizer.
+
+    Under ``msrun`` rank 0 learns it and the other ranks read it, so that every rank
+    has the same ids.
+    """
+    from msgpt.bpe import train_bpe_tokenizer
+    from msgpt.distributed import barrier, is_main_process
+
+    if is_main_process():
+        train_bpe_tokenizer(texts, folder, vocab_size=vocab_size)
+    barrier()
+    return load_tokenizer(folder, add_special=add_special, fast=True)

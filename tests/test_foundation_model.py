@@ -43,7 +43,7 @@ def test_resized_embedding_is_a_consistent_parameter(tiny_model, tokenizer):
 
 def test_mindtorch_still_needs_the_embedding_rebuild(tiny_config, tokenizer):
     """When this fails, HF's resize leaves a sound parameter on mindtorch and
-    msgpt.model._rebuild_embedding_parameter can be removed."""
+    msgpt.model.rebuild_embedding_parameter can be removed."""
     model = OpenAIGPTForSequenceClassification(tiny_config)
     model.resize_token_embeddings(len(tokenizer), mean_resizing=False)
     weight = model.get_input_embeddings().weight

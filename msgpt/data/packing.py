@@ -1,8 +1,8 @@
 """Unlabelled text as full blocks of tokens, for causal language modelling (GPT-1's
 generative pre-training).
 
-Documents are tokenised without special tokens, each followed by a separator token, joined
-into one stream and cut into rows of ``block_size`` tokens, so that no token is padding
+Documents are tokenised without special tokens, each followed by a separator token (or
+none, for a vocabulary without one, as HF's ``run_clm.py`` joins them), joined into one stream and cut into rows of ``block_size`` tokens, so that no token is padding
 (as GPT-1 trained on contiguous 512-token sequences). The tail that does not fill a block
 is left out. ``lm_dataset`` batches the rows with the columns msgpt's classification data
 has (``input_ids``, ``attention_mask`` of ones, ``labels``): ``labels`` is ``input_ids``,
@@ -22,26 +22,31 @@ if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase
 
 
-def pack_token_ids(documents: Iterable[Sequence[int]], *, block_size: int, separator_id: int) -> np.ndarray:
-    """``(blocks, block_size)`` int32 rows of the documents, each followed by ``separator_id``."""
+def pack_token_ids(
+    documents: Iterable[Sequence[int]], *, block_size: int, separator_id: int | None
+) -> np.ndarray:
+    """``(blocks, block_size)`` int32 rows of the documents, each followed by
+    ``separator_id`` (unless it is None)."""
     if isinstance(block_size, bool) or not isinstance(block_size, int) or block_size < 2:
         raise ValueError(f"block_size must be an integer >= 2, got {block_size!r}")
     pieces = []
+    separator = None if separator_id is None else np.array([separator_id], dtype=np.int32)
     for ids in documents:
         pieces.append(np.asarray(ids, dtype=np.int32))
-        pieces.append(np.array([separator_id], dtype=np.int32))
+        if separator is not None:
+            pieces.append(separator)
     stream = np.concatenate(pieces) if pieces else np.zeros(0, np.int32)
     blocks = len(stream) // block_size
     if blocks == 0:
         raise DataError(
-            f"the text has {len(stream)} tokens (with separators), fewer than one block of {block_size}: "
+            f"the text has {len(stream)} tokens, fewer than one block of {block_size}: "
             "give more text or a smaller block size"
         )
     return stream[: blocks * block_size].reshape(blocks, block_size)
 
 
 def pack_texts(
-    texts: Sequence[str], tokenizer: "PreTrainedTokenizerBase", *, block_size: int, separator_id: int
+    texts: Sequence[str], tokenizer: "PreTrainedTokenizerBase", *, block_size: int, separator_id: int | None
 ) -> np.ndarray:
     """Tokenise ``texts`` (no special tokens, no truncation) and ``pack_token_ids`` them."""
     empty = [i for i, text in enumerate(texts) if not text or not text.strip()]
