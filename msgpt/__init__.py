@@ -39,6 +39,7 @@ _EXPORTS = {
     "encode_batch": "msgpt.tokenizer",
     "SPECIAL_TOKENS": "msgpt.tokenizer",
     "train_bpe_tokenizer": "msgpt.bpe",
+    "learn_tokenizer": "msgpt.tokenizer",
     # model
     "load_model": "msgpt.model",
     "build_model": "msgpt.model",
@@ -47,6 +48,14 @@ _EXPORTS = {
     "check_max_length": "msgpt.model",
     "save_pretrained": "msgpt.model",
     "load_pretrained": "msgpt.model",
+    # pre-training (GPT-1's first stage)
+    "build_lm_model": "msgpt.language_model",
+    "load_lm_model": "msgpt.language_model",
+    "new_language_model": "msgpt.language_model",
+    "save_language_model": "msgpt.language_model",
+    "pretrain": "msgpt.pretraining",
+    "load_texts": "msgpt.data.texts",
+    "pack_texts": "msgpt.data.packing",
     # data
     "load_splits": "msgpt.data",
     "build_datasets": "msgpt.data",
