@@ -26,7 +26,7 @@ import numpy as np
 
 from msgpt import _mindnlp  # noqa: F401  (mindnlp before transformers)
 from msgpt.data.packing import lm_dataset, pack_texts
-from msgpt.distributed import is_main_process
+from msgpt.distributed import barrier, is_main_process
 from msgpt.language_model import document_separator_id, save_language_model
 from msgpt.report import epoch_history, plot_training_curves, write_metrics
 from transformers import OpenAIGPTLMHeadModel, PreTrainedTokenizerBase
@@ -173,6 +173,7 @@ def pretrain(
         save_language_model(trainer.model, tokenizer, out / BEST)
         plot_training_curves(out / "training_curves.png", history)
         write_metrics(out / "metrics.json", metrics)
+    barrier()  # under msrun, no rank reads best/ before rank 0 has written it
     logger.info(
         "pre-training done in %.0f s: validation loss %.3f, perplexity %.1f; model in %s",
         train_time, metrics["validation_loss"], metrics["validation_perplexity"], out / BEST,

@@ -19,6 +19,17 @@ def test_documents_are_joined_by_the_separator_and_cut_into_full_blocks():
     assert tail.tolist() == [[1, 2, 3, 0]]  # the unfilled tail [4, 5, 0] is left out
 
 
+def test_every_token_lands_in_exactly_one_block_in_order_and_only_the_short_tail_is_left():
+    rng = np.random.default_rng(0)
+    documents = [list(rng.integers(1, 50, size=rng.integers(1, 30))) for _ in range(40)]
+    for separator in (SEP, None):  # GPT-1's own vocabulary has no separator: joined back to back
+        stream = [t for doc in documents for t in [*doc, *([] if separator is None else [separator])]]
+        blocks = pack_token_ids(documents, block_size=7, separator_id=separator)
+        flat = blocks.reshape(-1).tolist()
+        assert flat == stream[: len(flat)] and len(stream) - len(flat) < 7
+        assert blocks.shape[1] == 7 and (separator is not None or SEP not in flat)
+
+
 def test_too_little_text_or_a_bad_block_size_is_refused():
     with pytest.raises(DataError, match="fewer than one block of 8"):
         pack_token_ids([[1, 2], [3]], block_size=8, separator_id=SEP)
