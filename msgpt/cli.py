@@ -50,7 +50,8 @@ def prepare_output_dir(output_dir: str | Path, *, resume: bool, evaluating_only:
     """The output folder (created when the first file is written): a finished or started
     run there is never overwritten silently."""
     out = Path(output_dir)
-    started = out.is_dir() and any(out.glob("checkpoint-*"))
+    # A stage of its own (the demo's pretraining/) counts as a started run too.
+    started = out.is_dir() and (any(out.glob("checkpoint-*")) or any(out.glob("*/checkpoint-*")))
     if resume and not started and not evaluating_only:
         logging.getLogger("msgpt").warning("--resume: no checkpoint in %s, starting from the beginning", out)
     if not resume and not evaluating_only and (started or (out / "metrics.json").exists()):
