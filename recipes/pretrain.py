@@ -30,6 +30,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from msgpt import demo
 from msgpt.cli import (  # light: nothing heavy is imported before the command line is checked
     OneLineParser,
     RecipeError,
@@ -39,6 +40,17 @@ from msgpt.cli import (  # light: nothing heavy is imported before the command l
 )
 
 SCRATCH = "scratch"
+# From scratch: the imdb demo's first stage, measured on 2 CPU cores (msgpt/demo.py, README).
+SCRATCH_DEFAULTS = dict(
+    vocab_size=demo.VOCAB_SIZE, n_layer=demo.MODEL["n_layer"], n_embd=demo.MODEL["n_embd"],
+    n_head=demo.MODEL["n_head"], n_positions=demo.MODEL["n_positions"], dropout=demo.MODEL["resid_pdrop"],
+    lr=demo.PRETRAINING["lr"],
+    batch_size=demo.PRETRAINING["batch_size"], warmup_ratio=demo.PRETRAINING["warmup_ratio"],
+)
+# Initial weights' std x sqrt(width): 0.1 at the demo's 64 wide (demo.MODEL).
+INIT_SCALE = demo.MODEL["initializer_range"] * demo.MODEL["n_embd"] ** 0.5
+# Continuing a model (openai-gpt or a folder): GPT-1's pre-training learning rate, small batches.
+CONTINUE_DEFAULTS = dict(lr=2.5e-4, batch_size=8, warmup_ratio=0.01)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -51,28 +63,45 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--text-column", default="text", help="text column of a CSV/JSONL/parquet file (default: text)")
     add("--model", default=SCRATCH, help="scratch, a GPT-1 model folder, or openai-gpt (default: scratch)")
     add("--output-dir", default="runs/pretrain", help="where results go (default: runs/pretrain)")
-    scratch = parser.add_argument_group("a model from scratch (--model scratch)")
-    scratch.add_argument("--vocab-size", type=int, default=5000, help="BPE vocabulary size (default: 5000)")
-    scratch.add_argument("--n-layer", type=int, default=2, help="transformer blocks (default: 2; GPT-1: 12)")
-    scratch.add_argument("--n-embd", type=int, default=128, help="hidden size (default: 128; GPT-1: 768)")
-    scratch.add_argument("--n-head", type=int, default=4, help="attention heads (default: 4; GPT-1: 12)")
-    scratch.add_argument("--n-positions", type=int, default=512, help="positions (default: 512, as GPT-1)")
-    scratch.add_argument("--dropout", type=float, default=0.1,
-                         help="dropout on embeddings, attention and residuals (default: 0.1, as GPT-1)")
+    scratch = parser.add_argument_group(
+        "a model from scratch (--model scratch; defaults: the imdb demo's, sized for a CPU)")
+    scratch.add_argument("--vocab-size", type=int, help=f"BPE vocabulary size (default: {demo.VOCAB_SIZE})")
+    scratch.add_argument("--n-layer", type=int, help=f"transformer blocks (default: {demo.MODEL['n_layer']}; GPT-1: 12)")
+    scratch.add_argument("--n-embd", type=int, help=f"hidden size (default: {demo.MODEL['n_embd']}; GPT-1: 768)")
+    scratch.add_argument("--n-head", type=int, help=f"attention heads (default: {demo.MODEL['n_head']}; GPT-1: 12)")
+    scratch.add_argument("--n-positions", type=int, help="positions (default: 512, as GPT-1)")
+    scratch.add_argument("--dropout", type=float,
+                         help="dropout on embeddings, attention and residuals (default: 0; GPT-1: 0.1)")
+    scratch.add_argument("--initializer-range", type=float,
+                         help="std of the initial weights (default: 0.8 / sqrt(n_embd): 0.1 at 64 wide, "
+                         "measured; GPT-1's 0.02 leaves narrow models at the unigram loss for hundreds of steps)")
     add("--block-size", type=int, help="tokens per training sequence (default: the model's positions, 512 for GPT-1)")
     add("--held-out-fraction", type=float, default=0.05,
         help="fraction of the documents held out for validation (default: 0.05)")
     add("--epochs", type=float, default=1.0, help="training epochs (default: 1)")
-    add("--lr", type=float, default=2.5e-4, help="peak learning rate (default: 2.5e-4, as GPT-1)")
-    add("--warmup-ratio", type=float, default=0.01, help="share of the steps spent warming up (default: 0.01)")
+    add("--lr", type=float, help="peak learning rate (default: 4e-3 from scratch, 2.5e-4 (GPT-1's) when continuing)")
+    add("--warmup-ratio", type=float, help="share of the steps spent warming up (default: 0.02 from scratch, 0.01 when continuing)")
     add("--weight-decay", type=float, default=0.01, help="AdamW weight decay, not on biases and LayerNorm (default: 0.01)")
-    add("--batch-size", type=int, default=8, help="blocks per batch per device (default: 8)")
+    add("--batch-size", type=int, help="blocks per batch per device (default: 32 from scratch, 8 when continuing)")
     add("--max-steps", type=int, default=-1, help="stop after this many optimizer steps (default: no limit)")
     add_device_argument(parser)
     add("--seed", type=int, default=42, help="seed for the held-out split, shuffling and initialisation (default: 42)")
     add("--resume", action="store_true", help="continue from the last checkpoint in --output-dir")
     args = parser.parse_args(argv)
+    given_model = args.model != SCRATCH
+    for key, value in (CONTINUE_DEFAULTS if given_model else SCRATCH_DEFAULTS).items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    if not given_model and args.initializer_range is None and args.n_embd > 0:
+        args.initializer_range = INIT_SCALE / args.n_embd ** 0.5
     try:
+        if given_model:
+            sizing = [*SCRATCH_DEFAULTS, "initializer_range"]
+            used = [k for k in sizing if k not in CONTINUE_DEFAULTS and getattr(args, k) is not None]
+            if used:
+                raise RecipeError(
+                    f"--{used[0].replace('_', '-')} sizes a model from scratch; --model {args.model} has its own"
+                )
         _check(args)
     except RecipeError as error:
         parser.error(str(error))
@@ -80,15 +109,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def _check(args: argparse.Namespace) -> None:
-    positive = dict(lr=args.lr, epochs=args.epochs, batch_size=args.batch_size, vocab_size=args.vocab_size,
-                    n_layer=args.n_layer, n_embd=args.n_embd, n_head=args.n_head, n_positions=args.n_positions)
+    positive = dict(lr=args.lr, epochs=args.epochs, batch_size=args.batch_size)
+    if args.model == SCRATCH:
+        positive.update(vocab_size=args.vocab_size, n_layer=args.n_layer, n_embd=args.n_embd, n_head=args.n_head,
+                        n_positions=args.n_positions, initializer_range=args.initializer_range)
     for name, value in positive.items():
         if not value > 0:
             raise RecipeError(f"--{name.replace('_', '-')} must be positive, got {value}")
-    if args.n_embd % args.n_head:
-        raise RecipeError(f"--n-embd {args.n_embd} is not a multiple of --n-head {args.n_head}")
-    if not 0 <= args.dropout < 1:
-        raise RecipeError(f"--dropout must be in [0, 1), got {args.dropout}")
+    if args.model == SCRATCH:
+        if args.n_embd % args.n_head:
+            raise RecipeError(f"--n-embd {args.n_embd} is not a multiple of --n-head {args.n_head}")
+        if not 0 <= args.dropout < 1:
+            raise RecipeError(f"--dropout must be in [0, 1), got {args.dropout}")
     if not 0 < args.held_out_fraction < 1:
         raise RecipeError(f"--held-out-fraction must be in (0, 1), got {args.held_out_fraction}")
     if not 0 <= args.warmup_ratio < 1:
@@ -115,7 +147,7 @@ def build_tokenizer_and_model(args: argparse.Namespace, train_texts: list[str], 
     return msgpt.new_language_model(
         train_texts, out / "tokenizer", vocab_size=args.vocab_size, n_layer=args.n_layer, n_embd=args.n_embd,
         n_head=args.n_head, n_positions=args.n_positions, resid_pdrop=args.dropout, embd_pdrop=args.dropout,
-        attn_pdrop=args.dropout,
+        attn_pdrop=args.dropout, initializer_range=args.initializer_range,
     )
 
 

@@ -108,7 +108,8 @@ def test_bad_input_ends_in_one_line_and_writes_nothing(args, needle, corpus, tmp
     (bert / "model.safetensors").write_bytes(b"")
     (bert / "vocab.json").write_text("{}")
     (bert / "merges.txt").write_text("#version: 0.2\n")
-    small = MODEL if "--block-size" in args else SMALL  # what the case gives comes last and wins
+    # What the case gives comes last and wins; a given model takes no sizes from scratch.
+    small = ["--block-size", "32"] if "--model" in args else MODEL if "--block-size" in args else SMALL
     out = tmp_path / "out"
     result = run_pretrain(*small, *[a.format(d=tmp_path) for a in args], "--output-dir", str(out))
     _assert_one_line_error(result, needle)

