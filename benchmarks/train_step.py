@@ -2,13 +2,16 @@
 
     .venv/bin/python benchmarks/train_step.py --config tiny
     .venv/bin/python benchmarks/train_step.py --config gpt1
+    .venv/bin/python benchmarks/train_step.py --config demo
 
 Configs: ``gpt1`` is GPT-1's shape (12 layers, 768 wide, 12 heads, vocab 40,478 + 3
 special tokens, 512 positions), batch 4 x 128 tokens; ``tiny`` is 2 layers, 64 wide,
 4 heads, vocab 1,000, 512 positions, batch 8 x 128 (overhead-bound: it measures the
-framework's cost per op more than the arithmetic). ``--batch``/``--seq`` override the
-batch shape. Both sides build a 2-label ``OpenAIGPTForSequenceClassification`` with the
-config's dropout (0.1).
+framework's cost per op more than the arithmetic); ``demo`` is the offline demo's
+model (``msgpt.demo.MODEL``: the tiny shape without dropout, vocab 5,003) at its batch,
+64 x 128. ``--batch``/``--seq`` override the batch shape. Both sides build a 2-label
+``OpenAIGPTForSequenceClassification`` with the config's dropout (0.1, none for demo).
+Training samples/s (batch / train step) are printed for both sides.
 
 **msgpt side** (this process, MindSpore + mindnlp on the CPU): a step is what
 ``MindSporeTrainer`` runs per batch: mindnlp's ``Trainer.training_step`` (forward and
@@ -52,7 +55,10 @@ unless the variable is set (see ``omp_wait_policy``).
 
 The msgpt side runs with msgpt's faster kernels for five mindtorch CPU ops
 (``msgpt.cpu_ops``, installed by ``import msgpt``'s mindnlp import); ``--no-cpu-ops``
-gives mindtorch its own ops back, to measure what they save.
+gives mindtorch its own ops back, to measure what they save. Its transformer blocks run
+as compiled MindSpore graphs (``msgpt.compiled``); ``--no-compile`` runs HF's op-by-op
+forward instead. Compiling happens in the warm-up rounds; the time of each block shape's
+first call is printed apart from the steady-state medians.
 """
 
 from __future__ import annotations
@@ -71,6 +77,9 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))  # msgpt from this checkout when not installed
+from msgpt import demo  # noqa: E402  (no MindSpore import)
+
 TORCH_VENV = HERE / ".torch-venv"
 #: What the PyTorch baseline runs on. torch 2.13.0 is the CPU wheel this machine has on
 #: disk; transformers is msgpt's own version (requirements.lock), so both sides run the
@@ -89,6 +98,7 @@ GPT1_VOCAB = 40478 + 3  # GPT-1's BPE vocabulary + <bos>, <eos>/<cls>, <pad>
 CONFIGS = {
     "tiny": dict(model=dict(n_layer=2, n_embd=64, n_head=4, vocab_size=1000, n_positions=512), batch=8, seq=128),
     "gpt1": dict(model=dict(n_layer=12, n_embd=768, n_head=12, vocab_size=GPT1_VOCAB, n_positions=512), batch=4, seq=128),
+    "demo": dict(model=dict(demo.MODEL, vocab_size=demo.VOCAB_SIZE + 3), batch=64, seq=128),
 }
 PHASES = ("step", "forward", "backward", "optimizer", "inference")
 LABELS = {
@@ -280,6 +290,8 @@ def main(argv=None) -> int:
                         help="torch.set_num_threads on the PyTorch side (default: torch's own, one per core)")
     parser.add_argument("--no-cpu-ops", action="store_true",
                         help="run the msgpt side on mindtorch's own CPU ops, without msgpt.cpu_ops")
+    parser.add_argument("--no-compile", action="store_true",
+                        help="run the msgpt side's blocks op by op (HF's forward), without msgpt.compiled")
     opts = parser.parse_args(argv)
 
     preset = CONFIGS[opts.config]
@@ -302,10 +314,12 @@ def main(argv=None) -> int:
         side = MsgptSide(model_config, batch, workdir, opts.learning_rate, opts.seed, opts.optimizer)
         import mindspore
 
-        from msgpt import cpu_ops
+        from msgpt import compiled, cpu_ops
 
         if opts.no_cpu_ops:
             cpu_ops.uninstall()
+        if opts.no_compile:
+            compiled.uninstall()
 
         if python is not None:
             np.savez(os.path.join(workdir, "batch.npz"), **batch)
@@ -343,8 +357,13 @@ def main(argv=None) -> int:
     print(
         f"msgpt: MindSpore {mindspore.__version__} + mindnlp {importlib.metadata.version('mindnlp')}, "
         f"{mindspore.get_context('device_target')}, AdamW {opts.optimizer}, "
-        f"CPU ops: {'msgpt.cpu_ops' if cpu_ops.installed() else 'mindtorch'}"
+        f"CPU ops: {'msgpt.cpu_ops' if cpu_ops.installed() else 'mindtorch'}, "
+        f"blocks: {'compiled (msgpt.compiled)' if compiled.installed() else 'op by op'}"
     )
+    stats = compiled.compile_stats()
+    if stats.calls:
+        print(f"compiled blocks: {stats.shapes} shape(s) compiled in the warm-up, first calls {stats.seconds:.2f} s "
+              f"in all; {stats.calls} compiled block calls, {stats.fallbacks} op-by-op")
     if worker is not None:
         info = worker.info
         print(f"PyTorch: torch {info['torch']}, transformers {info['transformers']}, {info['threads']} threads "
@@ -354,6 +373,8 @@ def main(argv=None) -> int:
           f"backward = (forward+backward) - forward; optimizer includes clipping and zero_grad")
     for line in table(ms, pt):
         print(line)
+    rate = f"training samples/s at batch {batch_size} x {seq}: msgpt {batch_size / ms['step']:.1f}"
+    print(rate + ("" if pt is None else f", PyTorch {batch_size / pt['step']:.1f}"))
     if pt is not None:
         print(f"train_ratio={ms['step'] / pt['step']:.2f} infer_ratio={ms['inference'] / pt['inference']:.2f}")
     return 0

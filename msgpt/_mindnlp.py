@@ -12,7 +12,11 @@
    faster MindSpore kernels with the same results (see that module and
    ``tests/test_cpu_ops.py``).
 
-3. **Data parallel (msrun).** Two mindtorch gaps, both met only once
+3. **Compiled blocks.** ``msgpt.compiled.install()`` runs GPT-1's transformer blocks as
+   compiled MindSpore graphs on the CPU, unless ``MSGPT_COMPILE=0`` (see that module and
+   ``tests/test_compiled.py``).
+
+4. **Data parallel (msrun).** Two mindtorch gaps, both met only once
    ``mindspore.communication`` is initialised (``msgpt.init_distributed``):
 
    a. mindtorch's import calls ``mindspore.set_device($DEVICE_TARGET)``, which MindSpore
@@ -75,14 +79,16 @@ if _user_endpoint is None and os.environ.get("HF_ENDPOINT"):
     INJECTED_ENDPOINT = os.environ["HF_ENDPOINT"].rstrip("/")
     _restore_endpoint(INJECTED_ENDPOINT, _hub_constants._HF_DEFAULT_ENDPOINT)
 
-from msgpt import cpu_ops  # noqa: E402
+from msgpt import compiled, cpu_ops  # noqa: E402
 
 cpu_ops.install()
+if compiled.requested():
+    compiled.install()
 
 
 class _DistributedShim:
     """``mindtorch.distributed`` as mindnlp's ``from_pretrained`` wrapper uses it, with
-    rank, world size and barrier from MindSpore's communication (see 3b above)."""
+    rank, world size and barrier from MindSpore's communication (see 4b above)."""
 
     def __init__(self, upstream) -> None:
         self._upstream = upstream

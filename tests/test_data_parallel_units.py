@@ -12,7 +12,7 @@ import torch
 import msgpt
 from conftest import _WORDS
 from msgpt import distributed
-from msgpt.data import Examples, Splits, build_datasets, rows_per_batch
+from msgpt.data import Examples, Splits, build_datasets, padded_length, rows_per_batch
 from msgpt.training import MindSporeLoader
 from msgpt.training import data_parallel
 
@@ -75,12 +75,17 @@ def test_ranks_take_equal_steps_and_split_the_single_process_batches(tokenizer, 
         assert sum(len(b) for rank in got for b in rank) == len(seen)  # disjoint
 
 
-def test_ranks_pad_only_to_their_own_rows_where_shapes_are_free(tokenizer):
+@pytest.mark.parametrize("multiple", [1, 8])
+def test_ranks_pad_only_to_their_own_rows_where_shapes_are_free(tokenizer, multiple):
     splits = _splits(64)
     rank = build_datasets(splits, tokenizer, batch_size=BATCH, max_seq_len=48, strategy="longest",
-                          seed=3, device="CPU", num_shards=2, shard_id=1)
+                          seed=3, device="CPU", num_shards=2, shard_id=1, length_multiple=multiple)
+    widths = set()
     for batch in rank.train.create_dict_iterator(output_numpy=True, num_epochs=1):
-        assert batch["attention_mask"].sum(axis=1).max() == batch["input_ids"].shape[1]
+        longest = int(batch["attention_mask"].sum(axis=1).max())
+        assert batch["input_ids"].shape[1] == padded_length(longest, 48, multiple)
+        widths.add(batch["input_ids"].shape[1])
+    assert len(widths) > 1
 
 
 def test_each_epoch_is_reshuffled_the_same_way_on_every_rank(tokenizer):

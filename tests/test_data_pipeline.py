@@ -7,6 +7,7 @@ import pytest
 
 from msgpt.data import (
     COLUMNS,
+    LENGTH_MULTIPLE,
     EncodedExamples,
     Examples,
     Splits,
@@ -16,6 +17,7 @@ from msgpt.data import (
     build_datasets,
     encode_examples,
     measure_padding,
+    padded_length,
     padding_waste,
     resolve_shard,
     resolve_strategy,
@@ -135,9 +137,10 @@ def test_bucket_lengths():
 LENGTHS = [3, 9, 5, 4, 12, 7, 3, 16, 6, 10, 2]
 
 
-def batches(strategy, device, drop_remainder=False, buckets=None, batch_size=4):
+def batches(strategy, device, drop_remainder=False, buckets=None, batch_size=4, length_multiple=1):
     dataset = batch_dataset(build_dataset(synthetic(LENGTHS)), batch_size=batch_size, max_seq_len=16, pad_id=PAD,
-                            strategy=strategy, drop_remainder=drop_remainder, device=device, buckets=buckets)
+                            strategy=strategy, drop_remainder=drop_remainder, device=device, buckets=buckets,
+                            length_multiple=length_multiple)
     return rows(dataset)
 
 
@@ -166,6 +169,18 @@ def test_longest_pads_each_batch_to_its_longest_sample():
         check_right_padding(b)
 
 
+def test_longest_rounds_widths_up_to_the_length_multiple_below_max_seq_len():
+    out = batches("longest", "CPU", length_multiple=4)  # longest 9, 16, 10 -> 12, 16, 12
+    assert [b["input_ids"].shape for b in out] == [(4, 12), (4, 16), (3, 12)]
+    for b in out:
+        check_right_padding(b)
+    assert padded_length(9, 16, 32) == 16 and padded_length(33, 512) == 64 and padded_length(64, 512) == 64
+    # The default: multiples of 32 capped at max_seq_len, so 16 here.
+    assert {b["input_ids"].shape[1] for b in batches("longest", "CPU", length_multiple=LENGTH_MULTIPLE)} == {16}
+    with pytest.raises(ValueError, match="length_multiple"):
+        batches("longest", "CPU", length_multiple=0)
+
+
 def test_buckets_on_cpu_pad_to_the_longest_in_the_bucket():
     out = batches("buckets", "CPU", buckets=[4, 8])  # buckets (0,4] (4,8] (8,16]
     for b in out:
@@ -189,7 +204,7 @@ def test_buckets_on_ascend_use_only_the_bucket_lengths():
 
 def test_padding_waste_hand_computed():
     lengths = [3, 5, 4, 8]
-    common = dict(batch_size=2, max_seq_len=10)
+    common = dict(batch_size=2, max_seq_len=10, length_multiple=1)
     # max_length: 4 x 10 slots for 20 tokens.
     assert padding_waste(lengths, strategy="max_length", **common).waste == pytest.approx(20 / 40)
     # longest: [3,5] -> 2 x 5, [4,8] -> 2 x 8: 26 slots, 20 tokens.
@@ -201,6 +216,10 @@ def test_padding_waste_hand_computed():
     assert ascend.waste == pytest.approx(8 / 28) and ascend.shapes == {(2, 4), (2, 10)}
     dropped = padding_waste([3, 5, 4], strategy="longest", drop_remainder=True, **common)
     assert (dropped.samples, dropped.real_tokens, dropped.total_tokens) == (2, 8, 10)
+    # Rounded to multiples of 4: [3,5] -> 2 x 8, [4,8] -> 2 x 8 (Ascend's buckets are not rounded).
+    rounded = dict(common, length_multiple=4)
+    assert padding_waste(lengths, strategy="longest", **rounded).waste == pytest.approx(12 / 32)
+    assert padding_waste(lengths, strategy="buckets", buckets=[4], device="Ascend", **rounded) == ascend
 
 
 @pytest.mark.parametrize(
@@ -208,9 +227,10 @@ def test_padding_waste_hand_computed():
     [("max_length", "CPU", True), ("longest", "CPU", False), ("buckets", "CPU", False),
      ("buckets", "Ascend", True), ("buckets", "Ascend", False)],
 )
-def test_measured_padding_matches_the_computed_figure(strategy, device, drop):
+@pytest.mark.parametrize("multiple", [1, 4])
+def test_measured_padding_matches_the_computed_figure(strategy, device, drop, multiple):
     options = dict(batch_size=4, max_seq_len=16, strategy=strategy, drop_remainder=drop, device=device,
-                   buckets=[4, 8])
+                   buckets=[4, 8], length_multiple=multiple)
     measured = measure_padding(rows(batch_dataset(build_dataset(synthetic(LENGTHS)), pad_id=PAD, **options)))
     computed = padding_waste(LENGTHS, **options)
     assert measured == computed

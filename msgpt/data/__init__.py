@@ -43,6 +43,8 @@ _EXPORTS = {
     "bucket_lengths": "msgpt.data.batching",
     "batch_dataset": "msgpt.data.batching",
     "padding_waste": "msgpt.data.batching",
+    "padded_length": "msgpt.data.batching",
+    "LENGTH_MULTIPLE": "msgpt.data.batching",
     "measure_padding": "msgpt.data.batching",
     "distributed_shard": "msgpt.data.sharding",
     "resolve_shard": "msgpt.data.sharding",

@@ -2,11 +2,15 @@
 
 - ``max_length``: every sample padded to ``max_seq_len``. One input shape, so one
   compiled graph on Ascend (its default); training drops the last partial batch.
-- ``longest``: each batch padded to its longest sample. Least code, little padding, one
-  shape per batch: the default on CPU and GPU, where shapes are free.
+- ``longest``: each batch padded to its longest sample, rounded up to a multiple of
+  ``LENGTH_MULTIPLE`` (32; never above ``max_seq_len``). Little padding, a few shapes:
+  the default on CPU and GPU.
 - ``buckets``: samples grouped by length before batching. On CPU/GPU each bucket batch
-  is padded to its longest sample; on Ascend to the bucket's fixed length (128, 256, 384,
+  is padded as ``longest`` pads; on Ascend to the bucket's fixed length (128, 256, 384,
   512 by default), so only that many graphs compile.
+
+The rounding bounds the number of shapes ``msgpt.compiled`` compiles its graphs for
+(one per length): at most ``max_seq_len / 32`` lengths instead of one per token count.
 
 Padding is always on the right: the classifier reads the last real token (``<eos>``).
 """
@@ -31,6 +35,30 @@ ROWS_ATTRIBUTE = "msgpt_rows_per_batch"
 #: Bucket spacing: coarse where every length compiles a graph, finer where shapes are free.
 STATIC_BUCKET_STEP = 128
 DYNAMIC_BUCKET_STEP = 64
+#: Padded lengths on CPU/GPU are multiples of this (or ``max_seq_len``).
+LENGTH_MULTIPLE = 32
+
+
+def padded_length(longest: int, max_seq_len: int, multiple: int = LENGTH_MULTIPLE) -> int:
+    """The width a batch whose longest sample has ``longest`` tokens is padded to:
+    ``longest`` rounded up to a multiple of ``multiple``, at most ``max_seq_len``."""
+    return min(-(-int(longest) // multiple) * multiple, max(int(max_seq_len), int(longest)))
+
+
+class _RoundUpWidth:
+    """Batch map: pad ``input_ids`` (with ``pad_id``) and ``attention_mask`` (with 0) on
+    the right to ``padded_length`` of their width."""
+
+    def __init__(self, pad_id: int, max_seq_len: int, multiple: int) -> None:
+        self.pad_id, self.max_seq_len, self.multiple = pad_id, max_seq_len, multiple
+
+    def __call__(self, input_ids: np.ndarray, attention_mask: np.ndarray):
+        extra = padded_length(input_ids.shape[1], self.max_seq_len, self.multiple) - input_ids.shape[1]
+        if extra <= 0:
+            return input_ids, attention_mask
+        widths = ((0, 0), (0, extra))
+        return (np.pad(input_ids, widths, constant_values=self.pad_id),
+                np.pad(attention_mask, widths, constant_values=0))
 
 
 def resolve_strategy(strategy: str = "auto", device: str | None = None) -> str:
@@ -80,19 +108,27 @@ def batch_dataset(
     drop_remainder: bool = False,
     device: str | None = None,
     buckets: Sequence[int] | None = None,
+    length_multiple: int = LENGTH_MULTIPLE,
 ) -> "Dataset":
     """Batch a dataset of ``msgpt.data.dataset.COLUMNS`` with ``strategy``, padding right.
 
     ``input_ids`` is padded with ``pad_id`` and ``attention_mask`` with 0; ``labels``
     becomes a ``(batch,)`` column. ``device`` (default: the current one) decides ``auto``
-    and the bucket kind; pass ``"Ascend"`` to get Ascend's batches anywhere.
+    and the bucket kind; pass ``"Ascend"`` to get Ascend's batches anywhere. Batches
+    padded to their longest sample are widened to a multiple of ``length_multiple``
+    (1: not at all).
     """
     _check(batch_size, max_seq_len)
+    if isinstance(length_multiple, bool) or not isinstance(length_multiple, int) or length_multiple < 1:
+        raise ValueError(f"length_multiple must be an integer >= 1, got {length_multiple!r}")
     strategy = resolve_strategy(strategy, device)
     width = [max_seq_len] if strategy == "max_length" else [None]  # None: longest in the batch
     pad_info = {"input_ids": (width, pad_id), "attention_mask": (width, 0)}
+    round_up = length_multiple > 1 and not static_shapes(strategy, device)
     if strategy in ("max_length", "longest"):
         batched = dataset.padded_batch(batch_size, drop_remainder=drop_remainder, pad_info=pad_info)
+        if round_up:
+            batched = _round_up(batched, pad_id, max_seq_len, length_multiple)
         return with_rows_per_batch(batched, batch_size)
     lengths = bucket_lengths(max_seq_len, device=device, lengths=buckets)
     # Bucket i holds lengths in (lengths[i-1], lengths[i]]; MindSpore's boundaries are
@@ -106,7 +142,15 @@ def batch_dataset(
         pad_to_bucket_boundary=needs_static_shapes(device),
         drop_remainder=drop_remainder,
     )
+    if round_up:
+        batched = _round_up(batched, pad_id, max_seq_len, length_multiple)
     return with_rows_per_batch(batched, batch_size)
+
+
+def _round_up(batched: "Dataset", pad_id: int, max_seq_len: int, multiple: int) -> "Dataset":
+    columns = ["input_ids", "attention_mask"]
+    return batched.map(operations=_RoundUpWidth(pad_id, max_seq_len, multiple), input_columns=columns,
+                       output_columns=columns)
 
 
 def with_rows_per_batch(dataset: "Dataset", rows: int) -> "Dataset":
@@ -162,6 +206,7 @@ def padding_waste(
     drop_remainder: bool = False,
     device: str | None = None,
     buckets: Sequence[int] | None = None,
+    length_multiple: int = LENGTH_MULTIPLE,
 ) -> PaddingStats:
     """Padding that ``batch_dataset`` would add to samples of ``lengths``, in that order.
 
@@ -171,13 +216,18 @@ def padding_waste(
     _check(batch_size, max_seq_len)
     strategy = resolve_strategy(strategy, device)
     lengths = [int(n) for n in lengths]
+    multiple = 1 if static_shapes(strategy, device) else length_multiple
+
+    def width(group: list[int]) -> int:
+        return padded_length(max(group), max_seq_len, multiple)
+
     if strategy != "buckets":
         def batches():
             for start in range(0, len(lengths), batch_size):
                 chunk = lengths[start : start + batch_size]
                 if len(chunk) < batch_size and drop_remainder:
                     return
-                yield chunk, len(chunk), max_seq_len if strategy == "max_length" else max(chunk)
+                yield chunk, len(chunk), max_seq_len if strategy == "max_length" else width(chunk)
         return _stats(batches())
 
     limits = bucket_lengths(max_seq_len, device=device, lengths=buckets)
@@ -190,12 +240,12 @@ def padding_waste(
             group = pending.setdefault(index, [])
             group.append(n)
             if len(group) == batch_size:
-                yield group, batch_size, limits[index] if to_boundary else max(group)
+                yield group, batch_size, limits[index] if to_boundary else width(group)
                 pending[index] = []
         if not drop_remainder:
             for index, group in sorted(pending.items()):
                 if group:
-                    yield group, len(group), limits[index] if to_boundary else max(group)
+                    yield group, len(group), limits[index] if to_boundary else width(group)
 
     return _stats(bucket_batches())
 

@@ -106,5 +106,5 @@ def lm_dataset(
     )
     return batch_for_shard(
         lambda rows: with_rows_per_batch(dataset.batch(rows, drop_remainder=drop_remainder), rows),
-        batch_size, shard, trim=False,
+        batch_size, shard, trim=0,
     )

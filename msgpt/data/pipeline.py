@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from msgpt.data.batching import PaddingStats, batch_dataset, padding_waste, resolve_strategy, static_shapes
+from msgpt.data.batching import (
+    LENGTH_MULTIPLE,
+    PaddingStats,
+    batch_dataset,
+    padding_waste,
+    resolve_strategy,
+    static_shapes,
+)
 from msgpt.data.dataset import build_dataset, encode_examples
 from msgpt.data.sharding import batch_for_shard, resolve_shard
 from msgpt.data.splits import Splits
@@ -61,12 +68,15 @@ def build_datasets(
     num_shards: int | None = None,
     shard_id: int | None = None,
     buckets: list[int] | None = None,
+    length_multiple: int = LENGTH_MULTIPLE,
 ) -> DataPipeline:
     """Encode every non-empty split and batch it for the Trainer.
 
     Train is shuffled (seeded) and, with a fixed-shape strategy (``max_length``, or
     ``buckets`` on Ascend), drops its last partial batch so no new shape ever appears;
-    validation and test keep every example. Iterate with
+    validation and test keep every example. On CPU/GPU, batches padded to their longest
+    sample are widened to a multiple of ``length_multiple`` (see ``msgpt.data.batching``).
+    Iterate with
     ``create_dict_iterator(output_numpy=True)``: columns ``input_ids``,
     ``attention_mask``, ``labels``, all int32.
 
@@ -96,13 +106,14 @@ def build_datasets(
             lambda rows, dataset=dataset, drop=drop: batch_dataset(
                 dataset, batch_size=rows, max_seq_len=max_seq_len, pad_id=pad_id,
                 strategy=strategy, drop_remainder=drop, device=device, buckets=buckets,
+                length_multiple=length_multiple,
             ),
-            size, shard if training else None, trim=not fixed,
+            size, shard if training else None, trim=0 if fixed else length_multiple,
         )
         order = np.random.default_rng(seed).permutation(encoded.lengths) if training else encoded.lengths
         padding[name] = padding_waste(  # of the global batches, when split
             order, strategy=strategy, batch_size=size * ranks, max_seq_len=max_seq_len,
-            drop_remainder=drop, device=device, buckets=buckets,
+            drop_remainder=drop, device=device, buckets=buckets, length_multiple=length_multiple,
         )
         lengths[name] = encoded.lengths
         logger.info(

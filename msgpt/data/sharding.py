@@ -52,7 +52,7 @@ def resolve_shard(num_shards: int | None = None, shard_id: int | None = None) ->
 class _RankRows:
     """``rows`` rows of a global batch: those of shard ``shard_id``, wrapping round."""
 
-    def __init__(self, rows: int, shard_id: int, trim: bool) -> None:
+    def __init__(self, rows: int, shard_id: int, trim: int) -> None:
         self.rows = rows
         self.shard_id = shard_id
         self.trim = trim
@@ -61,14 +61,16 @@ class _RankRows:
         start = self.shard_id * self.rows
         index = np.arange(start, start + self.rows) % len(labels)
         ids, mask = input_ids[index], attention_mask[index]
-        if self.trim:  # shapes are free: pad only to this rank's longest row
-            width = int(mask.sum(axis=1).max())
+        if self.trim:  # shapes are free: pad only to this rank's longest row, rounded up
+            from msgpt.data.batching import padded_length
+
+            width = padded_length(int(mask.sum(axis=1).max()), ids.shape[1], self.trim)
             ids, mask = ids[:, :width], mask[:, :width]
         return ids, mask, labels[index]
 
 
 def batch_for_shard(
-    batch: Callable[[int], "Dataset"], rows: int, shard: tuple[int, int] | None, *, trim: bool
+    batch: Callable[[int], "Dataset"], rows: int, shard: tuple[int, int] | None, *, trim: int
 ) -> "Dataset":
     """``batch(rows)`` for one process; for ``shard`` ``(num_shards, shard_id)``,
     ``batch(rows × num_shards)`` with this shard's rows of each batch kept."""
@@ -78,11 +80,11 @@ def batch_for_shard(
 
 
 def split_global_batches(
-    dataset: "Dataset", *, rows: int, num_shards: int, shard_id: int, trim: bool
+    dataset: "Dataset", *, rows: int, num_shards: int, shard_id: int, trim: int
 ) -> "Dataset":
     """Shard ``shard_id``'s ``rows`` rows of each batch of ``dataset`` (batched by
-    ``rows × num_shards``). ``trim`` cuts the padding down to the rows kept (for
-    devices without static shapes)."""
+    ``rows × num_shards``). ``trim`` > 0 cuts the padding down to the rows kept, rounded
+    up to a multiple of ``trim`` (for devices without static shapes); 0 keeps it."""
     from msgpt.data.batching import with_rows_per_batch
     from msgpt.data.dataset import COLUMNS
 

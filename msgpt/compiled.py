@@ -1,0 +1,278 @@
+"""GPT-1's transformer blocks as compiled MindSpore graphs.
+
+mindnlp runs HF's ``Block.forward`` op by op: each torch op of mindtorch is a Python
+dispatch and one MindSpore kernel launch (PyNative). Here the whole block (attention
+with its causal and padding masks, MLP with GELU, both LayerNorms, the residuals and
+dropout) is one ``mindspore.jit`` function of MindSpore primitives, called on the
+block's own parameters. A mindtorch tensor is a ``mindspore.Tensor`` and mindtorch's
+``autograd.value_and_grad`` is MindSpore's, so the Trainer's step differentiates the
+graph like any other op: the gradients land on the same parameters.
+
+The graph computes what HF's block computes, in a cheaper formulation:
+
+- q, k and v come out of one MatMul + BiasAdd and one transpose, split along the
+  leading axis (a contiguous split; indexing the 5-D tensor cost 2 ms a slice);
+- the causal and padding masks are added as one additive mask, tiled to the score
+  shape and cut off from the gradient: MindSpore's CPU kernels broadcast ~5x slower than
+  they add same-shape tensors, and HF's ``w * b + -1e4 * (1 - b) + mask`` costs three
+  broadcasts. The values are HF's wherever a query can see a real key, which is every
+  row with padding on the right (msgpt pads right); the gradients are HF's;
+- attention runs on ``(batch * heads, T, D)`` with transposed-operand batched matmuls.
+
+Logits equal the op-by-op path's (``tests/test_compiled.py``: bitwise on these shapes,
+gradients within float32 rounding).
+
+What the graph does not cover goes to HF's forward, unchanged: head masks, returned
+attention weights, pruned heads, activations other than GELU (GPT-1's) and ReLU,
+dtypes other than float32, attention masks not shaped ``(batch, 1, 1, T)``, and tensors
+not on the CPU (Ascend and GPU keep mindnlp's path: this module has only been run on
+the CPU; the tests say what to check there).
+
+Each new input shape compiles once (about 0.3 s for a 64-wide block, 1-2 s for GPT-1's);
+``msgpt.data`` rounds padded lengths up to a multiple of ``LENGTH_MULTIPLE`` on CPU/GPU
+so few shapes occur. ``compile_stats()`` reports the first calls separately.
+
+On by default after ``import msgpt``; ``MSGPT_COMPILE=0`` in the environment (read at
+import) or ``msgpt.compiled.uninstall()`` gives HF's forward back.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+#: Environment variable: ``0`` keeps HF's op-by-op forward.
+ENV_SWITCH = "MSGPT_COMPILE"
+
+_ORIGINAL: dict[str, Callable] = {}
+_GRAPHS: dict[tuple, Callable] = {}
+_reshape: Callable = None  # P.Reshape(), made on first use (importing MindSpore lazily)
+_SEEN_SHAPES: set[tuple] = set()
+
+
+@dataclass
+class CompileStats:
+    """First calls of the compiled blocks at each new shape (compile + one run)."""
+
+    shapes: int = 0
+    seconds: float = 0.0
+    calls: int = 0
+    fallbacks: int = 0
+
+
+_STATS = CompileStats()
+
+
+def compile_stats() -> CompileStats:
+    """How many block shapes compiled, the seconds their first calls took, and how many
+    block calls ran compiled (``calls``) or fell back to HF's forward (``fallbacks``)."""
+    return CompileStats(**vars(_STATS))
+
+
+def reset_compile_stats() -> None:
+    """Zero the counters (compiled graphs stay cached)."""
+    global _STATS
+    _STATS = CompileStats()
+    _SEEN_SHAPES.clear()
+
+
+def requested() -> bool:
+    """Whether the environment leaves the compiled path on (``MSGPT_COMPILE`` != ``0``)."""
+    return os.environ.get(ENV_SWITCH, "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def _modeling():
+    from msgpt import _mindnlp  # noqa: F401  (mindnlp before transformers)
+    from transformers.models.openai import modeling_openai
+
+    return modeling_openai
+
+
+def install() -> None:
+    """Run GPT-1's blocks as compiled graphs where they are covered (idempotent)."""
+    if _ORIGINAL:
+        return
+    block = _modeling().Block
+    _ORIGINAL["forward"] = block.forward
+    block.forward = compiled_forward
+
+
+def uninstall() -> None:
+    """Give HF's ``Block.forward`` back (idempotent)."""
+    if _ORIGINAL:
+        _modeling().Block.forward = _ORIGINAL.pop("forward")
+
+
+def installed() -> bool:
+    """Whether ``Block.forward`` is msgpt's compiled one."""
+    return bool(_ORIGINAL)
+
+
+def original_forward() -> Callable:
+    """HF's ``Block.forward``, whether or not the compiled one is installed."""
+    return _ORIGINAL.get("forward") or _modeling().Block.forward
+
+
+# -- the graph --------------------------------------------------------------------------
+def _block_graph(n_head: int, head: int, scale: bool, eps_1: float, eps_2: float, activation: str,
+                 dropout: tuple[float, float, float], masked: bool) -> Callable:
+    """A jitted ``(x, mask, causal, *parameters) -> hidden states`` for one block config.
+
+    ``dropout`` = (attention, residual, MLP) probabilities, all 0 outside training.
+    """
+    import mindspore
+    from mindspore import ops
+    from mindspore.ops import operations as P
+
+    matmul, bias_add, batch_matmul = P.MatMul(), P.BiasAdd(), P.BatchMatMul()
+    batch_matmul_bt = P.BatchMatMul(transpose_b=True)
+    reshape, transpose, tile, cut = P.Reshape(), P.Transpose(), P.Tile(), P.Slice()
+    split3 = P.Split(0, 3)
+    mul, add, sub, div, tanh, relu = P.Mul(), P.Add(), P.Sub(), P.RealDiv(), P.Tanh(), P.ReLU()
+    softmax = P.Softmax(-1)
+    norm_1, norm_2 = P.LayerNorm(-1, -1, eps_1), P.LayerNorm(-1, -1, eps_2)
+    stop_gradient = ops.stop_gradient
+    p_attn, p_resid, p_mlp = dropout
+    drop_attn = P.Dropout(keep_prob=1.0 - p_attn) if p_attn > 0 else None
+    drop_resid = P.Dropout(keep_prob=1.0 - p_resid) if p_resid > 0 else None
+    drop_mlp = P.Dropout(keep_prob=1.0 - p_mlp) if p_mlp > 0 else None
+    gelu_c = math.sqrt(2.0 / math.pi)
+    root = math.sqrt(head)
+    # A power of two: multiply by its exact inverse, as msgpt.cpu_ops divides (same bits).
+    inverse_root = 1.0 / root if math.frexp(root)[0] == 0.5 else None
+
+    def block(x, mask, causal, w_attn, b_attn, w_attn_proj, b_attn_proj, g_1, b_1,
+              w_fc, b_fc, w_mlp_proj, b_mlp_proj, g_2, b_2):
+        batch, length, width = x.shape
+        rows = reshape(x, (batch * length, width))
+        qkv = reshape(bias_add(matmul(rows, w_attn), b_attn), (batch, length, 3, n_head, head))
+        qkv = reshape(transpose(qkv, (2, 0, 3, 1, 4)), (3, batch * n_head, length, head))
+        q, k, v = split3(qkv)
+        q = reshape(q, (batch * n_head, length, head))
+        k = reshape(k, (batch * n_head, length, head))
+        v = reshape(v, (batch * n_head, length, head))
+        scores = batch_matmul_bt(q, k)
+        if scale:
+            scores = div(scores, root) if inverse_root is None else mul(scores, inverse_root)
+        # HF: w * b + -1e4 * (1 - b) + mask; here one additive mask (see the module doc).
+        visible = cut(causal, (0, 0, 0, 0), (1, 1, length, length))
+        additive = mul(-1e4, sub(1.0, visible))
+        if masked:
+            additive = add(additive, mask)
+        else:
+            additive = tile(additive, (batch, 1, 1, 1))
+        additive = stop_gradient(reshape(tile(additive, (1, n_head, 1, 1)), (batch * n_head, length, length)))
+        probs = softmax(add(scores, additive))
+        if drop_attn is not None:
+            probs, _ = drop_attn(probs)
+        heads = reshape(batch_matmul(probs, v), (batch, n_head, length, head))
+        merged = reshape(transpose(heads, (0, 2, 1, 3)), (batch * length, width))
+        a = bias_add(matmul(merged, w_attn_proj), b_attn_proj)
+        if drop_resid is not None:
+            a, _ = drop_resid(a)
+        n, _, _ = norm_1(add(rows, a), g_1, b_1)
+        h = bias_add(matmul(n, w_fc), b_fc)
+        if activation == "gelu":  # HF's NewGELUActivation, op for op
+            h = mul(mul(0.5, h), add(1.0, tanh(mul(gelu_c, add(h, mul(0.044715, mul(mul(h, h), h)))))))
+        else:
+            h = relu(h)
+        m = bias_add(matmul(h, w_mlp_proj), b_mlp_proj)
+        if drop_mlp is not None:
+            m, _ = drop_mlp(m)
+        out, _, _ = norm_2(add(n, m), g_2, b_2)
+        return reshape(out, (batch, length, width))
+
+    # MindSpore names a compiled function by its Python name and warns when "the same"
+    # function compiles again; each configuration is its own graph here.
+    block.__name__ = block.__qualname__ = f"gpt1_block_{len(_GRAPHS)}"
+    return mindspore.jit(block, capture_mode="ast", jit_level="O0")
+
+
+def _activation(block: Any) -> str | None:
+    from transformers.activations import NewGELUActivation
+
+    import torch
+
+    act = block.mlp.act
+    if isinstance(act, NewGELUActivation):
+        return "gelu"
+    if isinstance(act, torch.nn.ReLU):
+        return "relu"
+    return None
+
+
+def _covered(block: Any, x: Any, attention_mask: Any, head_mask: Any, output_attentions: bool) -> bool:
+    """Whether the graph computes exactly what HF's forward would for these arguments."""
+    import torch
+
+    attn = block.attn
+    if head_mask is not None or output_attentions or attn.pruned_heads or x.ndim != 3:
+        return False
+    if x.dtype != torch.float32 or x.device.type != "cpu" or _activation(block) is None:
+        return False
+    if attn.split_size != x.shape[-1] or x.shape[-1] % attn.n_head:
+        return False
+    if attention_mask is not None and (
+        attention_mask.dtype != torch.float32 or tuple(attention_mask.shape) != (x.shape[0], 1, 1, x.shape[1])
+    ):
+        return False
+    return all(p.dtype == torch.float32 for p in block.parameters())
+
+
+def _differentiating() -> bool:
+    """Whether MindSpore is recording for a gradient (it compiles a graph apart for that)."""
+    from mindspore.common.api import _pynative_executor  # private; the name jit's own cache uses
+
+    return bool(_pynative_executor.requires_grad())
+
+
+def _as_inputs(parameters: tuple) -> tuple:
+    """The parameters as plain tensors (a no-copy reshape each), the gradient flowing back.
+
+    A ``Parameter`` given to a jitted function is bound into the compiled graph as a
+    weight: MindSpore then compiles one graph per parameter set (per block), and after
+    ``param.data = ...`` (``Module.to``, which HF's Trainer runs before evaluating) the
+    graphs of different blocks were seen to end up on one shared weight buffer.
+    Ordinary inputs are neither: one graph serves every block of a shape.
+    """
+    return tuple(_reshape(p, p.shape) for p in parameters)
+
+
+def compiled_forward(self: Any, x: Any, attention_mask: Any = None, head_mask: Any = None,
+                     output_attentions: bool = False) -> list:
+    """``Block.forward`` as one compiled graph, or HF's where the graph does not cover it."""
+    if not _covered(self, x, attention_mask, head_mask, output_attentions):
+        _STATS.fallbacks += 1
+        return original_forward()(self, x, attention_mask, head_mask, output_attentions)
+    attn, mlp = self.attn, self.mlp
+    dropout = (attn.attn_dropout.p, attn.resid_dropout.p, mlp.dropout.p) if self.training else (0.0, 0.0, 0.0)
+    key = (attn.n_head, x.shape[-1] // attn.n_head, bool(attn.scale), self.ln_1.eps, self.ln_2.eps, _activation(self), dropout,
+           attention_mask is not None)
+    graph = _GRAPHS.get(key)
+    if graph is None:
+        graph = _GRAPHS[key] = _block_graph(*key)
+    global _reshape
+    if _reshape is None:
+        from mindspore.ops import operations as P
+
+        _reshape = P.Reshape()
+    shape_key = key + (tuple(x.shape), _differentiating())
+    first = shape_key not in _SEEN_SHAPES
+    start = time.perf_counter() if first else 0.0
+    parameters = (
+        attn.c_attn.weight, attn.c_attn.bias, attn.c_proj.weight, attn.c_proj.bias,
+        self.ln_1.weight, self.ln_1.bias, mlp.c_fc.weight, mlp.c_fc.bias,
+        mlp.c_proj.weight, mlp.c_proj.bias, self.ln_2.weight, self.ln_2.bias,
+    )
+    out = graph(x, x if attention_mask is None else attention_mask, attn.bias, *_as_inputs(parameters))
+    # A tensor made by MindSpore lacks the device mindtorch keeps in a Python attribute.
+    out._device = x.device
+    _STATS.calls += 1
+    if first:
+        _SEEN_SHAPES.add(shape_key)
+        _STATS.shapes += 1
+        _STATS.seconds += time.perf_counter() - start
+    return [out]
