@@ -25,7 +25,7 @@ from mindtorch.autograd import value_and_grad
 import msgpt
 from msgpt import cpu_ops
 
-_KERNELS = ("add", "sub", "mul", "div", "pow", "bias_add", "mat_mul", "batch_mat_mul", "tile")
+_KERNELS = ("add", "sub", "mul", "div", "pow", "bias_add", "mat_mul", "batch_mat_mul", "tile", "cast")
 
 
 @contextlib.contextmanager
@@ -125,6 +125,37 @@ def test_other_calls_fall_back_to_mindtorch(expr, monkeypatch):
     np.testing.assert_array_equal(ours, theirs)
 
 
+_INTS = np.array([[-3, -1, 0, 1, 2, 127, 255, 2**31 - 1], [-2**31, 7, 8, -9, 10, 11, 12, 13]], dtype=np.int64)
+
+
+@pytest.mark.parametrize("source, target", [
+    ("int64", "int32"), ("int64", "float32"), ("int32", "float32"), ("int32", "int64"), ("bool", "int32"),
+    ("bool", "float32"), ("int32", "bool"), ("uint8", "float16"), ("int64", "float64"), ("int16", "int8"),
+])
+def test_integer_and_boolean_casts_go_through_numpy_with_the_same_values(source, target, monkeypatch):
+    x = torch.tensor(_INTS.astype(getattr(np, source) if source != "bool" else np.bool_))
+    dtype = getattr(torch, target)
+    with kernel_calls(monkeypatch) as calls:
+        ours = x.to(dtype)
+    assert calls == [] and ours.dtype == dtype and ours.device == x.device
+    with mindtorch_own_ops():
+        theirs = x.to(dtype)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    assert (ours + ours).dtype == dtype  # an ordinary mindtorch tensor afterwards
+
+
+def test_float_casts_keep_mindspores_kernel_and_their_gradient(monkeypatch):
+    x = param(np.random.default_rng(11), 4, 8)
+    with kernel_calls(monkeypatch) as calls:
+        x.to(torch.float16)
+    assert calls == ["cast"]
+    ours = values_and_grads(lambda: x.to(torch.float64), [x])
+    with mindtorch_own_ops():
+        theirs = values_and_grads(lambda: x.to(torch.float64), [x])
+    for mine, reference in zip(ours, theirs):
+        np.testing.assert_array_equal(mine, reference)
+
+
 def test_tiny_gpt_trains_the_same_with_and_without(tiny_config, tokenizer):
     """A whole model: logits and every gradient agree (to pow's ulp) with mindtorch's own ops."""
     model = msgpt.build_model(tiny_config, tokenizer, num_labels=2)
@@ -200,6 +231,13 @@ def test_upstream_still_broadcasts_inside_the_kernel(monkeypatch):
     calls = _upstream_kernels(lambda: scores + mask, monkeypatch)
     assert calls == ["add"], (
         f"mindtorch's add now launches {calls} for a broadcast: msgpt's broadcast replacement can go")
+
+
+def test_upstream_cast_still_launches_mindspores_cast_kernel(monkeypatch):
+    x = torch.tensor(np.arange(8, dtype=np.int32))
+    calls = _upstream_kernels(lambda: x.to(torch.float32), monkeypatch)
+    assert calls == ["cast"], (
+        f"mindtorch's cast now launches {calls}: re-measure msgpt's host cast (benchmarks/train_step.py)")
 
 
 def test_a_process_that_starts_from_cpu_ops_gets_them():
