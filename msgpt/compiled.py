@@ -1,4 +1,4 @@
-"""GPT-1's transformer blocks as compiled MindSpore graphs.
+"""GPT-1's transformer blocks, and gradient clipping, as compiled MindSpore graphs.
 
 mindnlp runs HF's ``Block.forward`` op by op: each torch op of mindtorch is a Python
 dispatch and one MindSpore kernel launch (PyNative). Here the whole block (attention
@@ -8,7 +8,8 @@ block's own parameters. A mindtorch tensor is a ``mindspore.Tensor`` and mindtor
 ``autograd.value_and_grad`` is MindSpore's, so the Trainer's step differentiates the
 graph like any other op: the gradients land on the same parameters.
 
-The graph computes what HF's block computes, in a cheaper formulation:
+The graph computes what HF's block computes, in a formulation that suits MindSpore's
+CPU kernels (each choice measured at the demo's and GPT-1's shapes):
 
 - q, k and v come out of one MatMul + BiasAdd and one transpose, split along the
   leading axis (a contiguous split; indexing the 5-D tensor cost 2 ms a slice);
@@ -17,23 +18,32 @@ The graph computes what HF's block computes, in a cheaper formulation:
   they add same-shape tensors, and HF's ``w * b + -1e4 * (1 - b) + mask`` costs three
   broadcasts. The values are HF's wherever a query can see a real key, which is every
   row with padding on the right (msgpt pads right); the gradients are HF's;
-- attention runs on ``(batch * heads, T, D)`` with transposed-operand batched matmuls.
+- attention runs on ``(batch * heads, T, D)`` with transposed-operand batched matmuls;
+- LayerNorm is MatMuls (row means against a column of ``1/width``, spread back by a
+  row of ones) and same-shape kernels: MindSpore's LayerNorm and LayerNormGrad kernels
+  cost 2-3x as much (10x on the demo's 64-wide rows), and autodiff of these ops gives
+  the gradient.
 
-Logits equal the op-by-op path's (``tests/test_compiled.py``: bitwise on these shapes,
-gradients within float32 rounding).
+Logits and gradients equal the op-by-op path's to float32 rounding
+(``tests/test_compiled.py``).
 
-What the graph does not cover goes to HF's forward, unchanged: head masks, returned
-attention weights, pruned heads, activations other than GELU (GPT-1's) and ReLU,
-dtypes other than float32, attention masks not shaped ``(batch, 1, 1, T)``, and tensors
-not on the CPU (Ascend and GPU keep mindnlp's path: this module has only been run on
-the CPU; the tests say what to check there).
+``clip_by_global_norm`` is the Trainer's gradient clipping (``max_grad_norm``) as one
+graph: the squared sums, the norm and the scaling of every gradient in one launch
+instead of three kernels per parameter.
+
+What the block graph does not cover goes to HF's forward, unchanged: head masks,
+returned attention weights, pruned heads, activations other than GELU (GPT-1's) and
+ReLU, dtypes other than float32, attention masks not shaped ``(batch, 1, 1, T)``, and
+tensors not on the CPU. Ascend and GPU keep mindnlp's op-by-op path: this module has
+only been run on the CPU (``tests/test_compiled.py`` is what to run there first).
 
 Each new input shape compiles once (about 0.3 s for a 64-wide block, 1-2 s for GPT-1's);
 ``msgpt.data`` rounds padded lengths up to a multiple of ``LENGTH_MULTIPLE`` on CPU/GPU
 so few shapes occur. ``compile_stats()`` reports the first calls separately.
 
 On by default after ``import msgpt``; ``MSGPT_COMPILE=0`` in the environment (read at
-import) or ``msgpt.compiled.uninstall()`` gives HF's forward back.
+import) or ``msgpt.compiled.uninstall()`` gives HF's forward and msgpt's op-by-op
+clipping back.
 """
 
 from __future__ import annotations
@@ -51,6 +61,7 @@ _ORIGINAL: dict[str, Callable] = {}
 _GRAPHS: dict[tuple, Callable] = {}
 _reshape: Callable = None  # P.Reshape(), made on first use (importing MindSpore lazily)
 _SEEN_SHAPES: set[tuple] = set()
+_AVERAGING: dict[int, tuple] = {}
 
 
 @dataclass
@@ -129,11 +140,10 @@ def _block_graph(n_head: int, head: int, scale: bool, eps_1: float, eps_2: float
 
     matmul, bias_add, batch_matmul = P.MatMul(), P.BiasAdd(), P.BatchMatMul()
     batch_matmul_bt = P.BatchMatMul(transpose_b=True)
-    reshape, transpose, tile, cut = P.Reshape(), P.Transpose(), P.Tile(), P.Slice()
+    reshape, transpose, tile, cut, expand = P.Reshape(), P.Transpose(), P.Tile(), P.Slice(), P.ExpandDims()
     split3 = P.Split(0, 3)
-    mul, add, sub, div, tanh, relu = P.Mul(), P.Add(), P.Sub(), P.RealDiv(), P.Tanh(), P.ReLU()
+    mul, add, sub, div, tanh, relu, rsqrt = P.Mul(), P.Add(), P.Sub(), P.RealDiv(), P.Tanh(), P.ReLU(), P.Rsqrt()
     softmax = P.Softmax(-1)
-    norm_1, norm_2 = P.LayerNorm(-1, -1, eps_1), P.LayerNorm(-1, -1, eps_2)
     stop_gradient = ops.stop_gradient
     p_attn, p_resid, p_mlp = dropout
     drop_attn = P.Dropout(keep_prob=1.0 - p_attn) if p_attn > 0 else None
@@ -144,7 +154,17 @@ def _block_graph(n_head: int, head: int, scale: bool, eps_1: float, eps_2: float
     # A power of two: multiply by its exact inverse, as msgpt.cpu_ops divides (same bits).
     inverse_root = 1.0 / root if math.frexp(root)[0] == 0.5 else None
 
-    def block(x, mask, causal, w_attn, b_attn, w_attn_proj, b_attn_proj, g_1, b_1,
+    def layer_norm(x, gain, bias, eps, to_mean, to_row):
+        # (x - mean) / sqrt(var + eps) * gain + bias over the last axis, from matmuls and
+        # same-shape kernels: MindSpore's CPU LayerNorm (and its grad) cost several times
+        # as much, most on narrow rows. Row means are MatMuls with a (width, 1) column of
+        # 1/width, spread back over the row by a (1, width) row of ones.
+        centred = sub(x, matmul(matmul(x, to_mean), to_row))
+        variance = matmul(mul(centred, centred), to_mean)
+        normed = mul(centred, matmul(rsqrt(add(variance, eps)), to_row))
+        return bias_add(mul(normed, tile(expand(gain, 0), (x.shape[0], 1))), bias)
+
+    def block(x, mask, causal, to_mean, to_row, w_attn, b_attn, w_attn_proj, b_attn_proj, g_1, b_1,
               w_fc, b_fc, w_mlp_proj, b_mlp_proj, g_2, b_2):
         batch, length, width = x.shape
         rows = reshape(x, (batch * length, width))
@@ -173,7 +193,7 @@ def _block_graph(n_head: int, head: int, scale: bool, eps_1: float, eps_2: float
         a = bias_add(matmul(merged, w_attn_proj), b_attn_proj)
         if drop_resid is not None:
             a, _ = drop_resid(a)
-        n, _, _ = norm_1(add(rows, a), g_1, b_1)
+        n = layer_norm(add(rows, a), g_1, b_1, eps_1, to_mean, to_row)
         h = bias_add(matmul(n, w_fc), b_fc)
         if activation == "gelu":  # HF's NewGELUActivation, op for op
             h = mul(mul(0.5, h), add(1.0, tanh(mul(gelu_c, add(h, mul(0.044715, mul(mul(h, h), h)))))))
@@ -182,13 +202,25 @@ def _block_graph(n_head: int, head: int, scale: bool, eps_1: float, eps_2: float
         m = bias_add(matmul(h, w_mlp_proj), b_mlp_proj)
         if drop_mlp is not None:
             m, _ = drop_mlp(m)
-        out, _, _ = norm_2(add(n, m), g_2, b_2)
+        out = layer_norm(add(n, m), g_2, b_2, eps_2, to_mean, to_row)
         return reshape(out, (batch, length, width))
 
     # MindSpore names a compiled function by its Python name and warns when "the same"
     # function compiles again; each configuration is its own graph here.
     block.__name__ = block.__qualname__ = f"gpt1_block_{len(_GRAPHS)}"
     return mindspore.jit(block, capture_mode="ast", jit_level="O0")
+
+
+def _averaging(width: int) -> tuple:
+    """The (width, 1) column of 1/width and (1, width) row of ones ``layer_norm`` uses."""
+    pair = _AVERAGING.get(width)
+    if pair is None:
+        import numpy as np
+        from mindspore import Tensor
+
+        pair = _AVERAGING[width] = (Tensor(np.full((width, 1), 1.0 / width, np.float32)),
+                                    Tensor(np.ones((1, width), np.float32)))
+    return pair
 
 
 def _activation(block: Any) -> str | None:
@@ -220,6 +252,52 @@ def _covered(block: Any, x: Any, attention_mask: Any, head_mask: Any, output_att
     ):
         return False
     return all(p.dtype == torch.float32 for p in block.parameters())
+
+
+# -- gradient clipping -----------------------------------------------------------------
+_CLIP_GRAPH: list = []
+
+
+def _clip_graph() -> Callable:
+    """A jitted ``(grads, max_norm) -> (norm, clipped grads)``: PyTorch's clipping rule."""
+    if not _CLIP_GRAPH:
+        import mindspore
+        from mindspore.ops import operations as P
+
+        mul, add_n, sqrt, reduce_sum, minimum = P.Mul(), P.AddN(), P.Sqrt(), P.ReduceSum(), P.Minimum()
+
+        def clip(grads, max_norm):
+            squares = []
+            for grad in grads:
+                square = mul(grad, grad)
+                # The last axis first: a reduction over all axes at once is slower on CPU.
+                squares.append(reduce_sum(reduce_sum(square, -1)) if square.ndim > 1 else reduce_sum(square))
+            norm = sqrt(add_n(squares))
+            scale = minimum(max_norm / (norm + 1e-6), 1.0)
+            return norm, tuple(mul(grad, scale) for grad in grads)
+
+        clip.__name__ = clip.__qualname__ = "clip_by_global_norm"
+        _CLIP_GRAPH.append(mindspore.jit(clip, capture_mode="ast", jit_level="O0"))
+    return _CLIP_GRAPH[0]
+
+
+def clip_by_global_norm(grads: list, max_norm: float) -> tuple[Any, list] | None:
+    """``(norm, grads scaled by min(1, max_norm / (norm + 1e-6)))`` from one compiled
+    graph (one launch instead of three kernels per gradient), or ``None`` where the
+    graph is not used: compiled path off, gradients not all float32 CPU tensors."""
+    import torch
+
+    if not (installed() and grads) or any(g.dtype != torch.float32 or g.device.type != "cpu" for g in grads):
+        return None
+    import mindspore
+
+    # mutable: a plain tuple of tensors is a compile-time constant (a new graph per call).
+    norm, clipped = _clip_graph()(mindspore.mutable(tuple(grads)), mindspore.Tensor(float(max_norm), mindspore.float32))
+    device = grads[0].device
+    norm._device = device
+    for grad in clipped:
+        grad._device = device
+    return norm, list(clipped)
 
 
 def _differentiating() -> bool:
@@ -267,7 +345,8 @@ def compiled_forward(self: Any, x: Any, attention_mask: Any = None, head_mask: A
         self.ln_1.weight, self.ln_1.bias, mlp.c_fc.weight, mlp.c_fc.bias,
         mlp.c_proj.weight, mlp.c_proj.bias, self.ln_2.weight, self.ln_2.bias,
     )
-    out = graph(x, x if attention_mask is None else attention_mask, attn.bias, *_as_inputs(parameters))
+    out = graph(x, x if attention_mask is None else attention_mask, attn.bias, *_averaging(x.shape[-1]),
+                *_as_inputs(parameters))
     # A tensor made by MindSpore lacks the device mindtorch keeps in a Python attribute.
     out._device = x.device
     _STATS.calls += 1

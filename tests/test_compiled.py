@@ -1,8 +1,9 @@
 """msgpt.compiled: GPT-1's blocks as compiled graphs give HF's numbers, or HF's forward runs.
 
 Each test runs the same model with the graph and with HF's op-by-op forward
-(``compiled.uninstall()``) and compares logits (bitwise here; the tolerance is float32's)
-and every parameter's gradient under mindtorch's ``value_and_grad``, the Trainer's.
+(``compiled.uninstall()``) and compares logits and every parameter's gradient under
+mindtorch's ``value_and_grad``, the Trainer's, to float32 rounding (the graph's
+LayerNorm is MatMuls and same-shape kernels, not MindSpore's LayerNorm kernel).
 On Ascend or GPU the graph is not used (tensors off the CPU fall back); the tests that
 need the graph skip there with a message.
 """
@@ -105,7 +106,6 @@ def test_installed_by_msgpts_import_unless_switched_off():
 def test_classifier_logits_and_gradients_equal_hfs(afn, padded):
     graph, reference = both_paths(tiny(afn=afn), batch(padded=padded))
     assert_same(graph, reference)
-    np.testing.assert_array_equal(graph[0], reference[0])  # the same kernels, the same bits
 
 
 def test_language_model_loss_and_gradients_equal_hfs():
@@ -136,7 +136,7 @@ def test_dropout_runs_in_the_graph_in_training_only():
         eval_graph = model(**features).logits.numpy()
         with op_by_op():
             eval_reference = model(**features).logits.numpy()
-    np.testing.assert_array_equal(eval_graph, eval_reference)
+    np.testing.assert_allclose(eval_graph, eval_reference, rtol=1e-5, atol=1e-6)
     model.train()
     params = [p for p in model.parameters() if p.requires_grad]
     loss = value_and_grad(lambda: model(**inputs).loss, params)()
@@ -193,4 +193,4 @@ def test_blocks_keep_their_own_weights_after_module_to():
             expected = model(**features).logits.numpy()
     first, second = (block.attn.c_attn.weight for block in model.transformer.h)
     assert first.data_ptr() != second.data_ptr() and not np.array_equal(first.numpy(), second.numpy())
-    np.testing.assert_array_equal(logits, expected)
+    np.testing.assert_allclose(logits, expected, rtol=1e-5, atol=1e-6)

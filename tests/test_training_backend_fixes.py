@@ -28,6 +28,24 @@ from msgpt.training.backend_fixes import (
 ON_ASCEND = mindspore.get_context("device_target") == "Ascend"
 
 
+@pytest.fixture(params=["compiled", "op_by_op"])
+def clip_path(request, monkeypatch):
+    """Clipping through msgpt.compiled's graph (CPU) and through mindtorch ops."""
+    from msgpt import compiled
+
+    calls = []
+    original = compiled.clip_by_global_norm
+    monkeypatch.setattr(compiled, "clip_by_global_norm", lambda *a: calls.append(1) or original(*a))
+    if request.param == "op_by_op":
+        compiled.uninstall()
+    try:
+        yield request.param
+    finally:
+        compiled.install()
+    if request.param == "compiled" and not ON_ASCEND:
+        assert calls, "the compiled clipping was not used"
+
+
 def _params_with_grads(seed=0, scale=1.0):
     rng = np.random.default_rng(seed)
     grads = [rng.normal(size=s).astype(np.float32) * scale for s in [(5, 4), (4,), (3, 2, 2)]]
@@ -50,7 +68,7 @@ def test_global_norm_matches_numpy():
     assert inf_norm == pytest.approx(max(np.abs(g).max() for g in grads), rel=1e-6)
 
 
-def test_clip_scales_all_gradients_to_max_norm_and_returns_the_norm_before():
+def test_clip_scales_all_gradients_to_max_norm_and_returns_the_norm_before(clip_path):
     params, grads = _params_with_grads(scale=3.0)
     norm = _numpy_norm(grads)
     assert norm > 1.0
@@ -62,7 +80,7 @@ def test_clip_scales_all_gradients_to_max_norm_and_returns_the_norm_before():
         np.testing.assert_allclose(after, before / (norm + 1e-6), rtol=1e-5)
 
 
-def test_clip_leaves_small_gradients_alone_and_skips_params_without_grad():
+def test_clip_leaves_small_gradients_alone_and_skips_params_without_grad(clip_path):
     params, grads = _params_with_grads(scale=0.01)
     params.append(torch.nn.Parameter(torch.zeros(2)))  # no .grad
     clip_grad_norm_(params, 1.0)
@@ -71,7 +89,7 @@ def test_clip_leaves_small_gradients_alone_and_skips_params_without_grad():
     assert params[-1].grad is None
 
 
-def test_accelerator_clip_uses_the_fix():
+def test_accelerator_clip_uses_the_fix(clip_path):
     accelerator = install_clip_grad_norm(Accelerator(cpu=True))
     assert install_clip_grad_norm(accelerator) is accelerator  # idempotent
     params, grads = _params_with_grads(scale=3.0)

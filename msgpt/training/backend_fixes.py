@@ -108,9 +108,19 @@ def clip_grad_norm_(
     """``torch.nn.utils.clip_grad_norm_`` that works on every MindSpore backend.
 
     Scales all gradients by ``min(1, max_norm / (norm + 1e-6))`` (PyTorch's rule, applied
-    unconditionally to avoid a host sync) and returns the norm before clipping.
+    unconditionally to avoid a host sync) and returns the norm before clipping. The L2
+    case runs as one compiled graph where ``msgpt.compiled`` is on (CPU, float32).
     """
     params, grads = _grads(parameters)
+    if float(norm_type) == 2.0:
+        from msgpt import compiled
+
+        done = compiled.clip_by_global_norm(grads, max_norm)
+        if done is not None:
+            total, clipped = done
+            for param, grad in zip(params, clipped):
+                param.grad = grad
+            return total
     total = global_grad_norm(grads, float(norm_type))
     if not params:
         return total
