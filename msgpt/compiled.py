@@ -48,6 +48,8 @@ clipping back.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import math
 import os
 import time
@@ -58,10 +60,8 @@ from typing import Any, Callable
 ENV_SWITCH = "MSGPT_COMPILE"
 
 _ORIGINAL: dict[str, Callable] = {}
-_GRAPHS: dict[tuple, Callable] = {}
-_reshape: Callable = None  # P.Reshape(), made on first use (importing MindSpore lazily)
 _SEEN_SHAPES: set[tuple] = set()
-_AVERAGING: dict[int, tuple] = {}
+_GRAPH_NUMBERS = itertools.count()
 
 
 @dataclass
@@ -81,13 +81,6 @@ def compile_stats() -> CompileStats:
     """How many block shapes compiled, the seconds their first calls took, and how many
     block calls ran compiled (``calls``) or fell back to HF's forward (``fallbacks``)."""
     return CompileStats(**vars(_STATS))
-
-
-def reset_compile_stats() -> None:
-    """Zero the counters (compiled graphs stay cached)."""
-    global _STATS
-    _STATS = CompileStats()
-    _SEEN_SHAPES.clear()
 
 
 def requested() -> bool:
@@ -128,9 +121,11 @@ def original_forward() -> Callable:
 
 
 # -- the graph --------------------------------------------------------------------------
+@functools.cache
 def _block_graph(n_head: int, head: int, scale: bool, eps_1: float, eps_2: float, activation: str,
                  dropout: tuple[float, float, float], masked: bool) -> Callable:
-    """A jitted ``(x, mask, causal, *parameters) -> hidden states`` for one block config.
+    """A jitted ``(x, mask, causal, to_mean, to_row, *parameters) -> hidden states`` for
+    one block configuration (one graph per input shape inside it).
 
     ``dropout`` = (attention, residual, MLP) probabilities, all 0 outside training.
     """
@@ -207,20 +202,17 @@ def _block_graph(n_head: int, head: int, scale: bool, eps_1: float, eps_2: float
 
     # MindSpore names a compiled function by its Python name and warns when "the same"
     # function compiles again; each configuration is its own graph here.
-    block.__name__ = block.__qualname__ = f"gpt1_block_{len(_GRAPHS)}"
+    block.__name__ = block.__qualname__ = f"gpt1_block_{next(_GRAPH_NUMBERS)}"
     return mindspore.jit(block, capture_mode="ast", jit_level="O0")
 
 
+@functools.cache
 def _averaging(width: int) -> tuple:
     """The (width, 1) column of 1/width and (1, width) row of ones ``layer_norm`` uses."""
-    pair = _AVERAGING.get(width)
-    if pair is None:
-        import numpy as np
-        from mindspore import Tensor
+    import numpy as np
+    from mindspore import Tensor
 
-        pair = _AVERAGING[width] = (Tensor(np.full((width, 1), 1.0 / width, np.float32)),
-                                    Tensor(np.ones((1, width), np.float32)))
-    return pair
+    return Tensor(np.full((width, 1), 1.0 / width, np.float32)), Tensor(np.ones((1, width), np.float32))
 
 
 def _activation(block: Any) -> str | None:
@@ -255,30 +247,26 @@ def _covered(block: Any, x: Any, attention_mask: Any, head_mask: Any, output_att
 
 
 # -- gradient clipping -----------------------------------------------------------------
-_CLIP_GRAPH: list = []
-
-
+@functools.cache
 def _clip_graph() -> Callable:
     """A jitted ``(grads, max_norm) -> (norm, clipped grads)``: PyTorch's clipping rule."""
-    if not _CLIP_GRAPH:
-        import mindspore
-        from mindspore.ops import operations as P
+    import mindspore
+    from mindspore.ops import operations as P
 
-        mul, add_n, sqrt, reduce_sum, minimum = P.Mul(), P.AddN(), P.Sqrt(), P.ReduceSum(), P.Minimum()
+    mul, add_n, sqrt, reduce_sum, minimum = P.Mul(), P.AddN(), P.Sqrt(), P.ReduceSum(), P.Minimum()
 
-        def clip(grads, max_norm):
-            squares = []
-            for grad in grads:
-                square = mul(grad, grad)
-                # The last axis first: a reduction over all axes at once is slower on CPU.
-                squares.append(reduce_sum(reduce_sum(square, -1)) if square.ndim > 1 else reduce_sum(square))
-            norm = sqrt(add_n(squares))
-            scale = minimum(max_norm / (norm + 1e-6), 1.0)
-            return norm, tuple(mul(grad, scale) for grad in grads)
+    def clip(grads, max_norm):
+        squares = []
+        for grad in grads:
+            square = mul(grad, grad)
+            # The last axis first: a reduction over all axes at once is slower on CPU.
+            squares.append(reduce_sum(reduce_sum(square, -1)) if square.ndim > 1 else reduce_sum(square))
+        norm = sqrt(add_n(squares))
+        scale = minimum(max_norm / (norm + 1e-6), 1.0)
+        return norm, tuple(mul(grad, scale) for grad in grads)
 
-        clip.__name__ = clip.__qualname__ = "clip_by_global_norm"
-        _CLIP_GRAPH.append(mindspore.jit(clip, capture_mode="ast", jit_level="O0"))
-    return _CLIP_GRAPH[0]
+    clip.__name__ = clip.__qualname__ = "clip_by_global_norm"
+    return mindspore.jit(clip, capture_mode="ast", jit_level="O0")
 
 
 def clip_by_global_norm(grads: list, max_norm: float) -> tuple[Any, list] | None:
@@ -316,7 +304,15 @@ def _as_inputs(parameters: tuple) -> tuple:
     graphs of different blocks were seen to end up on one shared weight buffer.
     Ordinary inputs are neither: one graph serves every block of a shape.
     """
-    return tuple(_reshape(p, p.shape) for p in parameters)
+    reshape = _reshape()
+    return tuple(reshape(p, p.shape) for p in parameters)
+
+
+@functools.cache
+def _reshape() -> Callable:
+    from mindspore.ops import operations as P
+
+    return P.Reshape()
 
 
 def compiled_forward(self: Any, x: Any, attention_mask: Any = None, head_mask: Any = None,
@@ -327,16 +323,9 @@ def compiled_forward(self: Any, x: Any, attention_mask: Any = None, head_mask: A
         return original_forward()(self, x, attention_mask, head_mask, output_attentions)
     attn, mlp = self.attn, self.mlp
     dropout = (attn.attn_dropout.p, attn.resid_dropout.p, mlp.dropout.p) if self.training else (0.0, 0.0, 0.0)
-    key = (attn.n_head, x.shape[-1] // attn.n_head, bool(attn.scale), self.ln_1.eps, self.ln_2.eps, _activation(self), dropout,
-           attention_mask is not None)
-    graph = _GRAPHS.get(key)
-    if graph is None:
-        graph = _GRAPHS[key] = _block_graph(*key)
-    global _reshape
-    if _reshape is None:
-        from mindspore.ops import operations as P
-
-        _reshape = P.Reshape()
+    key = (attn.n_head, x.shape[-1] // attn.n_head, bool(attn.scale), self.ln_1.eps, self.ln_2.eps,
+           _activation(self), dropout, attention_mask is not None)
+    graph = _block_graph(*key)
     shape_key = key + (tuple(x.shape), _differentiating())
     first = shape_key not in _SEEN_SHAPES
     start = time.perf_counter() if first else 0.0
