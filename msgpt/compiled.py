@@ -243,7 +243,17 @@ def _covered(block: Any, x: Any, attention_mask: Any, head_mask: Any, output_att
         attention_mask.dtype != torch.float32 or tuple(attention_mask.shape) != (x.shape[0], 1, 1, x.shape[1])
     ):
         return False
-    return all(p.dtype == torch.float32 for p in block.parameters())
+    return all(p.dtype == torch.float32 for p in _parameters(block))
+
+
+def _parameters(block: Any) -> tuple:
+    """The block's weights in the order the graph takes them."""
+    attn, mlp = block.attn, block.mlp
+    return (
+        attn.c_attn.weight, attn.c_attn.bias, attn.c_proj.weight, attn.c_proj.bias,
+        block.ln_1.weight, block.ln_1.bias, mlp.c_fc.weight, mlp.c_fc.bias,
+        mlp.c_proj.weight, mlp.c_proj.bias, block.ln_2.weight, block.ln_2.bias,
+    )
 
 
 # -- gradient clipping -----------------------------------------------------------------
@@ -329,13 +339,8 @@ def compiled_forward(self: Any, x: Any, attention_mask: Any = None, head_mask: A
     shape_key = key + (tuple(x.shape), _differentiating())
     first = shape_key not in _SEEN_SHAPES
     start = time.perf_counter() if first else 0.0
-    parameters = (
-        attn.c_attn.weight, attn.c_attn.bias, attn.c_proj.weight, attn.c_proj.bias,
-        self.ln_1.weight, self.ln_1.bias, mlp.c_fc.weight, mlp.c_fc.bias,
-        mlp.c_proj.weight, mlp.c_proj.bias, self.ln_2.weight, self.ln_2.bias,
-    )
     out = graph(x, x if attention_mask is None else attention_mask, attn.bias, *_averaging(x.shape[-1]),
-                *_as_inputs(parameters))
+                *_as_inputs(_parameters(self)))
     # A tensor made by MindSpore lacks the device mindtorch keeps in a Python attribute.
     out._device = x.device
     _STATS.calls += 1
