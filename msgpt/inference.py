@@ -22,12 +22,20 @@ class Predictions:
     probabilities: np.ndarray
 
 
-def pad_right(sequences: Sequence[Sequence[int]], pad_id: int) -> tuple[np.ndarray, np.ndarray]:
+def pad_right(
+    sequences: Sequence[Sequence[int]], pad_id: int, max_length: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """``input_ids`` and ``attention_mask`` of ``sequences`` padded on the right.
 
     Right, because the classification head reads the last token that is not padding.
+    With ``max_length``, the width is rounded up as the data pipeline rounds it
+    (``msgpt.data.padded_length``), so that few shapes reach the compiled blocks.
     """
+    from msgpt.data.batching import padded_length
+
     width = max(len(ids) for ids in sequences)
+    if max_length is not None:
+        width = padded_length(width, max_length)
     input_ids = np.full((len(sequences), width), pad_id, dtype=np.int32)
     attention_mask = np.zeros((len(sequences), width), dtype=np.int32)
     for row, ids in enumerate(sequences):
@@ -66,7 +74,9 @@ def predict(
     probabilities = []
     with torch.no_grad():
         for start in range(0, len(encoded), batch_size):
-            input_ids, attention_mask = pad_right(encoded[start : start + batch_size], tokenizer.pad_token_id)
+            input_ids, attention_mask = pad_right(
+                encoded[start : start + batch_size], tokenizer.pad_token_id, max_length
+            )
             logits = model(
                 input_ids=torch.tensor(input_ids), attention_mask=torch.tensor(attention_mask)
             ).logits

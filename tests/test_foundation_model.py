@@ -56,11 +56,14 @@ def test_preparing_twice_changes_nothing(tiny_model, tokenizer):
     np.testing.assert_array_equal(tiny_model.get_input_embeddings().weight.detach().numpy(), before)
 
 
-def test_right_padded_batch_gives_each_sample_its_own_logits(tiny_model, tokenizer):
+@pytest.mark.parametrize("max_length", [None, 64])
+def test_right_padded_batch_gives_each_sample_its_own_logits(tiny_model, tokenizer, max_length):
     texts = ["a great film.", "the plot was long and the acting was bad and boring.", "sad."]
     encoded = msgpt.encode_batch(tokenizer, texts, 64)
-    input_ids, attention_mask = pad_right(encoded, tokenizer.pad_token_id)
+    input_ids, attention_mask = pad_right(encoded, tokenizer.pad_token_id, max_length)
     assert len({len(ids) for ids in encoded}) == 3  # the batch really is padded
+    longest = max(len(ids) for ids in encoded)
+    assert input_ids.shape[1] == (longest if max_length is None else 32)  # rounded up as the pipeline does
     batch = _logits(tiny_model, input_ids, attention_mask)
     for row, ids in enumerate(encoded):
         alone = _logits(tiny_model, [ids], np.ones((1, len(ids)), dtype=np.int32))
