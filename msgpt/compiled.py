@@ -228,14 +228,16 @@ def _activation(block: Any) -> str | None:
     return None
 
 
-def _covered(block: Any, x: Any, attention_mask: Any, head_mask: Any, output_attentions: bool) -> bool:
-    """Whether the graph computes exactly what HF's forward would for these arguments."""
+def _covered(block: Any, x: Any, attention_mask: Any, head_mask: Any, output_attentions: bool,
+             activation: str | None, parameters: tuple) -> bool:
+    """Whether the graph computes exactly what HF's forward would for these arguments
+    (``activation`` and ``parameters``: the block's, from ``_activation``/``_parameters``)."""
     import torch
 
     attn = block.attn
     if head_mask is not None or output_attentions or attn.pruned_heads or x.ndim != 3:
         return False
-    if x.dtype != torch.float32 or x.device.type != "cpu" or _activation(block) is None:
+    if x.dtype != torch.float32 or x.device.type != "cpu" or activation is None:
         return False
     if attn.split_size != x.shape[-1] or x.shape[-1] % attn.n_head:
         return False
@@ -243,7 +245,7 @@ def _covered(block: Any, x: Any, attention_mask: Any, head_mask: Any, output_att
         attention_mask.dtype != torch.float32 or tuple(attention_mask.shape) != (x.shape[0], 1, 1, x.shape[1])
     ):
         return False
-    return all(p.dtype == torch.float32 for p in _parameters(block))
+    return all(p.dtype == torch.float32 for p in parameters)
 
 
 def _parameters(block: Any) -> tuple:
@@ -328,19 +330,20 @@ def _reshape() -> Callable:
 def compiled_forward(self: Any, x: Any, attention_mask: Any = None, head_mask: Any = None,
                      output_attentions: bool = False) -> list:
     """``Block.forward`` as one compiled graph, or HF's where the graph does not cover it."""
-    if not _covered(self, x, attention_mask, head_mask, output_attentions):
+    activation, parameters = _activation(self), _parameters(self)
+    if not _covered(self, x, attention_mask, head_mask, output_attentions, activation, parameters):
         _STATS.fallbacks += 1
         return original_forward()(self, x, attention_mask, head_mask, output_attentions)
     attn, mlp = self.attn, self.mlp
     dropout = (attn.attn_dropout.p, attn.resid_dropout.p, mlp.dropout.p) if self.training else (0.0, 0.0, 0.0)
     key = (attn.n_head, x.shape[-1] // attn.n_head, bool(attn.scale), self.ln_1.eps, self.ln_2.eps,
-           _activation(self), dropout, attention_mask is not None)
+           activation, dropout, attention_mask is not None)
     graph = _block_graph(*key)
     shape_key = key + (tuple(x.shape), _differentiating())
     first = shape_key not in _SEEN_SHAPES
     start = time.perf_counter() if first else 0.0
     out = graph(x, x if attention_mask is None else attention_mask, attn.bias, *_averaging(x.shape[-1]),
-                *_as_inputs(_parameters(self)))
+                *_as_inputs(parameters))
     # A tensor made by MindSpore lacks the device mindtorch keeps in a Python attribute.
     out._device = x.device
     _STATS.calls += 1

@@ -9,6 +9,7 @@ from typing import Sequence
 import numpy as np
 
 from msgpt import _mindnlp  # noqa: F401  (mindnlp before torch/transformers)
+from msgpt.data.batching import padded_length
 from msgpt.model import check_max_length, load_pretrained
 from msgpt.tokenizer import encode_batch
 from transformers import OpenAIGPTForSequenceClassification, PreTrainedTokenizerBase
@@ -31,8 +32,6 @@ def pad_right(
     With ``max_length``, the width is rounded up as the data pipeline rounds it
     (``msgpt.data.padded_length``), so that few shapes reach the compiled blocks.
     """
-    from msgpt.data.batching import padded_length
-
     width = max(len(ids) for ids in sequences)
     if max_length is not None:
         width = padded_length(width, max_length)

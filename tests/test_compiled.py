@@ -109,8 +109,8 @@ def test_classifier_logits_and_gradients_equal_hfs(afn, padded):
 
 
 def test_language_model_loss_and_gradients_equal_hfs():
-    # Packed LM batches: no attention mask, only the causal one; head dim 8 is not a
-    # power of two squared... 32 / 4 = 8, sqrt(8) is not a power of two: division path.
+    # Packed LM batches: no attention mask, only the causal one. Head dim 32 / 4 = 8, whose
+    # square root is not a power of two: the scores are divided, not multiplied.
     model = tiny(OpenAIGPTLMHeadModel)
     inputs = batch(padded=False)
     inputs = {"input_ids": inputs["input_ids"], "labels": inputs["input_ids"].long()}

@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
+from msgpt.data.batching import padded_length, with_rows_per_batch
+
 if TYPE_CHECKING:
     from mindspore.dataset import Dataset
 
@@ -62,8 +64,6 @@ class _RankRows:
         index = np.arange(start, start + self.rows) % len(labels)
         ids, mask = input_ids[index], attention_mask[index]
         if self.trim:  # shapes are free: pad only to this rank's longest row, rounded up
-            from msgpt.data.batching import padded_length
-
             width = padded_length(int(mask.sum(axis=1).max()), ids.shape[1], self.trim)
             ids, mask = ids[:, :width], mask[:, :width]
         return ids, mask, labels[index]
@@ -85,7 +85,6 @@ def split_global_batches(
     """Shard ``shard_id``'s ``rows`` rows of each batch of ``dataset`` (batched by
     ``rows × num_shards``). ``trim`` > 0 cuts the padding down to the rows kept, rounded
     up to a multiple of ``trim`` (for devices without static shapes); 0 keeps it."""
-    from msgpt.data.batching import with_rows_per_batch
     from msgpt.data.dataset import COLUMNS
 
     split = dataset.map(
