@@ -258,6 +258,63 @@ def _parameters(block: Any) -> tuple:
     )
 
 
+# -- the language-modelling loss ---------------------------------------------------------
+@functools.cache
+def _next_token_graph(masked: bool) -> Callable:
+    """A jitted ``(hidden, weight, input_ids, mask) -> mean next-token loss``."""
+    import mindspore
+    from mindspore import ops
+    from mindspore.ops import operations as P
+
+    matmul_bt, cut, reshape, tile, cast = P.MatMul(transpose_b=True), P.Slice(), P.Reshape(), P.Tile(), P.Cast()
+    mul, sub, div, maximum, reduce_sum = P.Mul(), P.Sub(), P.RealDiv(), P.Maximum(), P.ReduceSum()
+    cross_entropy = P.SparseSoftmaxCrossEntropyWithLogits()
+
+    def next_token_loss(hidden, weight, input_ids, mask):
+        batch, length, width = hidden.shape
+        rows = batch * (length - 1)
+        # Position t predicts token t + 1.
+        h = reshape(cut(hidden, (0, 0, 0), (batch, length - 1, width)), (rows, width))
+        targets = reshape(cast(cut(input_ids, (0, 1), (batch, length - 1)), mindspore.int32), (rows,))
+        if not masked:
+            return cross_entropy(matmul_bt(h, weight), targets)
+        # A padded target's row of h is zeroed: its logits are then all 0, its loss exactly
+        # log(vocab) and its gradient into h and the weight 0. The fused kernel's mean over
+        # all rows, less those constants, over the real targets is the masked mean.
+        keep = ops.stop_gradient(reshape(cast(cut(mask, (0, 1), (batch, length - 1)), mindspore.float32), (rows, 1)))
+        h = mul(h, tile(keep, (1, width)))
+        total = mul(cross_entropy(matmul_bt(h, weight), targets), float(rows))
+        real = reduce_sum(keep)
+        padding_loss = mul(sub(float(rows), real), math.log(weight.shape[0]))
+        return div(sub(total, padding_loss), maximum(real, 1.0))
+
+    next_token_loss.__name__ = next_token_loss.__qualname__ = f"next_token_loss_{next(_GRAPH_NUMBERS)}"
+    return mindspore.jit(next_token_loss, capture_mode="ast", jit_level="O0")
+
+
+def next_token_loss(hidden: Any, weight: Any, input_ids: Any, attention_mask: Any = None) -> Any | None:
+    """The mean next-token cross-entropy of ``hidden`` ``(batch, T, width)`` through the
+    LM head ``weight`` ``(vocab, width)``, over targets where ``attention_mask`` is 1, as
+    one compiled graph around MindSpore's fused softmax cross-entropy kernel; or ``None``
+    where it is not used (compiled path off, not float32 CPU tensors, T < 2).
+
+    The op-by-op path (``msgpt.training.lm_loss``) materialises the log-probabilities and
+    their gradient as separate kernels over the ``(rows, vocab)`` logits, which made
+    the loss three quarters of a pre-training step of the demo model.
+    """
+    import torch
+
+    if not installed() or hidden.ndim != 3 or hidden.shape[1] < 2:
+        return None
+    if any(t.dtype != torch.float32 or t.device.type != "cpu" for t in (hidden, weight)):
+        return None
+    graph = _next_token_graph(attention_mask is not None)
+    (weight_input,) = _as_inputs((weight,))
+    loss = graph(hidden, weight_input, input_ids, input_ids if attention_mask is None else attention_mask)
+    loss._device = hidden.device
+    return loss
+
+
 # -- gradient clipping -----------------------------------------------------------------
 @functools.cache
 def _clip_graph() -> Callable:

@@ -20,7 +20,7 @@ import math
 import os
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -29,10 +29,9 @@ from msgpt.data.packing import lm_dataset, pack_texts
 from msgpt.distributed import barrier, is_main_process
 from msgpt.language_model import document_separator_id, save_language_model
 from msgpt.report import epoch_history, plot_training_curves, write_metrics
+from msgpt.training import MindSporeTrainer
+from msgpt.training.lm_loss import lm_loss
 from transformers import OpenAIGPTLMHeadModel, PreTrainedTokenizerBase
-
-if TYPE_CHECKING:
-    from msgpt.training import MindSporeTrainer
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +57,21 @@ def perplexity(loss: float) -> float:
         return math.inf
 
 
+class LanguageModelTrainer(MindSporeTrainer):
+    """``MindSporeTrainer`` whose loss is ``msgpt.training.lm_loss`` of the transformer's
+    last hidden state through the tied head: the mean next-token loss HF's
+    ``OpenAIGPTLMHeadModel`` computes from ``labels`` (the blocks' own ids), without
+    materialising the ``(rows, vocab)`` logits op by op (one compiled graph on the CPU)."""
+
+    def compute_loss(self, model: Any, inputs: dict[str, Any], return_outputs: bool = False,
+                     num_items_in_batch: Any = None):
+        lm = self.accelerator.unwrap_model(model)
+        ids, mask = inputs["input_ids"], inputs.get("attention_mask")
+        hidden = lm.transformer(input_ids=ids, attention_mask=mask)[0]
+        loss = lm_loss(hidden, lm.get_output_embeddings().weight, ids, mask)
+        return (loss, {"loss": loss}) if return_outputs else loss
+
+
 def lm_trainer(
     model: OpenAIGPTLMHeadModel,
     tokenizer: PreTrainedTokenizerBase,
@@ -68,7 +82,7 @@ def lm_trainer(
     batch_size: int,
     seed: int = 42,
     **training_arguments: Any,
-) -> "MindSporeTrainer":
+) -> MindSporeTrainer:
     """A ``MindSporeTrainer`` for language modelling on packed blocks (``pack_texts``).
 
     The training blocks are shuffled every epoch and split across ``msrun`` ranks; the
@@ -77,14 +91,14 @@ def lm_trainer(
     loss by the number of labels, one per token, where a row of T tokens has T - 1
     targets, which makes every loss (T - 1) / T of the mean.
     """
-    from msgpt.training import MindSporeTrainer, training_arguments as make_arguments
+    from msgpt.training import training_arguments as make_arguments
 
     settings: dict[str, Any] = dict(
         per_device_train_batch_size=batch_size, per_device_eval_batch_size=batch_size, seed=seed,
         data_seed=seed, metric_for_best_model="loss", greater_is_better=False, prediction_loss_only=True,
     )
     settings.update(training_arguments)
-    trainer = MindSporeTrainer(
+    trainer = LanguageModelTrainer(
         model=model, args=make_arguments(str(output_dir), **settings),
         train_dataset=lm_dataset(train_blocks, batch_size=batch_size, shuffle=True, seed=seed, drop_remainder=True),
         eval_dataset=lm_dataset(held_out_blocks, batch_size=batch_size, num_shards=1, shard_id=0),

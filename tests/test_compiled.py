@@ -194,3 +194,48 @@ def test_blocks_keep_their_own_weights_after_module_to():
     first, second = (block.attn.c_attn.weight for block in model.transformer.h)
     assert first.data_ptr() != second.data_ptr() and not np.array_equal(first.numpy(), second.numpy())
     np.testing.assert_allclose(logits, expected, rtol=1e-5, atol=1e-6)
+
+
+def _next_token_loss_and_gradients(hidden, weight, ids, mask):
+    from msgpt.training.lm_loss import lm_loss
+
+    h, w = torch.tensor(hidden), torch.tensor(weight)
+    h.requires_grad_(True)
+    w.requires_grad_(True)
+    loss, (dh, dw) = mindspore_value_and_grad(
+        lambda h, w: lm_loss(h, w, torch.tensor(ids), None if mask is None else torch.tensor(mask))
+    )(h, w)
+    return float(loss), dh.numpy(), dw.numpy()
+
+
+def mindspore_value_and_grad(fn):
+    import mindspore
+
+    def run(*args):
+        loss, grads = mindspore.value_and_grad(fn, grad_position=tuple(range(len(args))))(*args)
+        for g in grads:
+            g._device = args[0].device
+        return loss, grads
+
+    return run
+
+
+@pytest.mark.parametrize("padded", [True, False])
+def test_next_token_loss_and_gradients_equal_the_op_by_op_loss(padded):
+    """The fused graph (zeroed rows for padded targets, constants taken off the mean)
+    gives the reference loss and the same gradients, padded targets contributing none."""
+    rng = np.random.default_rng(5)
+    hidden = rng.normal(size=(B, T, 16)).astype(np.float32)
+    weight = rng.normal(size=(VOCAB, 16)).astype(np.float32)
+    inputs = batch(seed=5, padded=padded)
+    ids, mask = inputs["input_ids"].numpy(), inputs["attention_mask"].numpy()
+    graph = _next_token_loss_and_gradients(hidden, weight, ids, mask if padded else None)
+    assert compiled.next_token_loss(torch.tensor(hidden), torch.tensor(weight), torch.tensor(ids)) is not None
+    with op_by_op():
+        assert compiled.next_token_loss(torch.tensor(hidden), torch.tensor(weight), torch.tensor(ids)) is None
+        reference = _next_token_loss_and_gradients(hidden, weight, ids, mask if padded else None)
+    assert graph[0] == pytest.approx(reference[0], rel=1e-5)
+    for got, want in zip(graph[1:], reference[1:]):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6 * np.abs(want).max())
+    if padded:  # no gradient reaches a position whose target is padding
+        assert not np.any(graph[1][:, :-1][mask[:, 1:] == 0])

@@ -25,8 +25,14 @@ def lm_loss(
     ``token_embeddings`` ``(vocab, hidden)`` the input embedding matrix (the tied LM head:
     ``logits = hidden_states @ token_embeddings.T``). Position ``t`` predicts token
     ``t + 1``; targets where ``attention_mask`` is 0 (padding) are left out. The mean is
-    over all counted tokens of the batch, as HF's LM heads average.
+    over all counted tokens of the batch, as HF's LM heads average. On the CPU this is
+    one compiled graph (``msgpt.compiled.next_token_loss``); below, the op-by-op reference.
     """
+    from msgpt import compiled
+
+    fused = compiled.next_token_loss(hidden_states, token_embeddings, input_ids, attention_mask)
+    if fused is not None:
+        return fused
     logits = torch.matmul(hidden_states[:, :-1, :], token_embeddings.t())
     targets = input_ids[:, 1:].long()
     losses = F.cross_entropy(
