@@ -51,10 +51,11 @@ def _read_field(path: Path, key: str) -> str | None:
 
 
 def cann_version(environ: Mapping[str, str] = os.environ, roots: tuple[str, ...] = CANN_ROOTS) -> str | None:
-    """"VERSION (file)" from the first CANN toolkit install info found, or None."""
+    """The version in the first CANN toolkit install info found, with its path
+    ("8.0.RC2 (/usr/local/Ascend/...)"), or None."""
     candidates = [environ.get("ASCEND_HOME_PATH"), environ.get("ASCEND_TOOLKIT_HOME"), *roots]
     for root in filter(None, candidates):
-        for folder in sorted(glob.glob(os.path.expanduser(root)), reverse=True):  # newest cann-* first
+        for folder in sorted(glob.glob(os.path.expanduser(root)), reverse=True):  # cann-8.5.0 before cann-8.0.0
             for info in sorted(Path(folder).glob("*-linux/ascend_toolkit_install.info")):
                 try:
                     version = _read_field(info, "version")

@@ -5,21 +5,20 @@ lines are msgpt's own. Each line is dropped by a filter on the one logger that e
 matched on the start of its message: everything else those loggers say (their other
 warnings and errors) still shows, and msgpt's and users' loggers are never touched.
 
-=================================================  ==========================================
-line (logger)                                      why it is noise here
-=================================================  ==========================================
-"Modular Diffusers is currently an experimental    ``import mindnlp`` imports
-feature..." (``diffusers.modular_pipelines``,      ``mindnlp.diffusers``, which imports this
-a warning at import)                               diffusers module; msgpt never uses it.
-"PyTorch version 2.7.1+dev available."             transformers' Trainer imports datasets after
-(``datasets``, from ``datasets/config.py``,        mindnlp has made ``torch`` mindtorch; the
-INFO, shown once a recipe logs at INFO)            "PyTorch" is mindtorch's package metadata.
-"ftfy or spacy is not installed using BERT         Every ``OpenAIGPTTokenizer`` says it (spacy
-BasicTokenizer instead of SpaCy & ftfy."           is not in the lock). HF's fast tokenizer,
-(``transformers.models.openai.                     which the recipes use, splits text as
-tokenization_openai``, a warning)                  BasicTokenizer does; with spacy installed
-                                                   the slow one would split it differently.
-=================================================  ==========================================
+The lines, who emits them, and why they are noise here:
+
+* "Modular Diffusers is currently an experimental feature..." (a warning of the logger
+  ``diffusers.modular_pipelines``, at import): ``import mindnlp`` imports
+  ``mindnlp.diffusers``, which imports that diffusers module. msgpt never uses it.
+* "PyTorch version 2.7.1+dev available." (INFO of the logger ``datasets``, from
+  ``datasets/config.py``; shown once a recipe logs at INFO): ``mindnlp.transformers``
+  imports transformers' Trainer, which imports datasets after mindnlp has made ``torch``
+  mindtorch; the version is the one mindtorch reports for ``torch``.
+* "ftfy or spacy is not installed using BERT BasicTokenizer instead of SpaCy & ftfy."
+  (a warning of ``transformers.models.openai.tokenization_openai``): every slow
+  ``OpenAIGPTTokenizer`` says it, and spacy is not in the lock. HF's fast tokenizer,
+  which the recipes use, splits text as BasicTokenizer does; with spacy installed the
+  slow one would split it differently.
 
 ``tests/test_quiet.py`` checks that the lines are gone while msgpt's own remain, and
 probes that the libraries still emit them (when one stops, its entry can go).
