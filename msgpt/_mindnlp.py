@@ -31,6 +31,10 @@
       barrier, everything else mindtorch's.
    ``tests/test_data_parallel.py`` checks both under msrun, with probes that fail when
    mindtorch no longer needs them.
+
+5. **Quiet start.** ``msgpt.quiet.install()``, before the import, filters the three
+   lines that importing mindnlp (diffusers, datasets) and loading GPT-1's tokenizer print
+   on every run, on the loggers that emit them (see that module and ``tests/test_quiet.py``).
 """
 
 from __future__ import annotations
@@ -55,8 +59,10 @@ def _restore_endpoint(injected: str, default: str) -> int:
     return replaced
 
 
+from msgpt import quiet  # noqa: E402
 from msgpt.device import select_device  # noqa: E402
 
+quiet.install()  # before mindnlp's import emits the first of those lines
 select_device()  # $DEVICE_TARGET or the best device, and its runtime settings, before mindtorch
 
 _user_endpoint = os.environ.get("HF_ENDPOINT")

@@ -30,6 +30,7 @@ from msgpt.distributed import barrier, is_main_process
 from msgpt.language_model import document_separator_id, save_language_model
 from msgpt.report import epoch_history, plot_training_curves, write_metrics
 from msgpt.training import MindSporeTrainer
+from msgpt.training.early_stopping import early_stopping_callback, early_stopping_summary
 from msgpt.training.lm_loss import lm_loss
 from transformers import OpenAIGPTLMHeadModel, PreTrainedTokenizerBase
 
@@ -81,6 +82,7 @@ def lm_trainer(
     *,
     batch_size: int,
     seed: int = 42,
+    early_stopping_patience: int | None = None,
     **training_arguments: Any,
 ) -> MindSporeTrainer:
     """A ``MindSporeTrainer`` for language modelling on packed blocks (``pack_texts``).
@@ -89,7 +91,8 @@ def lm_trainer(
     held-out ones give ``eval_loss`` (the best epoch is the lowest). The loss is the
     model's own mean next-token loss of each batch: HF's Trainer would divide the summed
     loss by the number of labels, one per token, where a row of T tokens has T - 1
-    targets, which makes every loss (T - 1) / T of the mean.
+    targets, which makes every loss (T - 1) / T of the mean. ``early_stopping_patience=N``
+    stops once the held-out loss has not improved for N evaluations.
     """
     from msgpt.training import training_arguments as make_arguments
 
@@ -98,8 +101,10 @@ def lm_trainer(
         data_seed=seed, metric_for_best_model="loss", greater_is_better=False, prediction_loss_only=True,
     )
     settings.update(training_arguments)
+    args = make_arguments(str(output_dir), **settings)
+    callbacks = None if early_stopping_patience is None else [early_stopping_callback(early_stopping_patience, args)]
     trainer = LanguageModelTrainer(
-        model=model, args=make_arguments(str(output_dir), **settings),
+        model=model, args=args, callbacks=callbacks,
         train_dataset=lm_dataset(train_blocks, batch_size=batch_size, shuffle=True, seed=seed, drop_remainder=True),
         eval_dataset=lm_dataset(held_out_blocks, batch_size=batch_size, num_shards=1, shard_id=0),
         processing_class=tokenizer,
@@ -125,6 +130,7 @@ def pretrain(
     seed: int = 42,
     resume: bool = False,
     logging_steps: int = 10,
+    early_stopping_patience: int | None = None,
     extra_metrics: dict[str, Any] | None = None,
     **training_overrides: Any,
 ) -> dict[str, Any]:
@@ -136,6 +142,8 @@ def pretrain(
     (Adam at 2.5e-4, weight decay 0.01, 512-token blocks of 64) but for the schedule:
     HF's linear decay after the warm-up, where the paper anneals with a cosine
     (``lr_scheduler_type="cosine"`` in ``training_overrides`` gives it).
+    ``early_stopping_patience=N`` stops once the held-out loss has not improved for N
+    evaluations (``metrics["early_stopping"]`` says where).
     """
     from msgpt.cli import last_checkpoint
 
@@ -153,13 +161,15 @@ def pretrain(
     trainer = lm_trainer(
         model, tokenizer, train_blocks, held_out_blocks, out, batch_size=batch_size, seed=seed,
         num_train_epochs=epochs, learning_rate=learning_rate, warmup_ratio=warmup_ratio,
-        weight_decay=weight_decay, max_steps=max_steps, logging_steps=logging_steps, **training_overrides,
+        weight_decay=weight_decay, max_steps=max_steps, logging_steps=logging_steps,
+        early_stopping_patience=early_stopping_patience, **training_overrides,
     )
     checkpoint = last_checkpoint(out) if resume else None
     started = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=checkpoint)
     train_time = time.perf_counter() - started
     history = list(trainer.state.log_history)
+    stopping = early_stopping_summary(trainer)  # before evaluate() below, which the callback would count
     final = trainer.evaluate()  # the model kept: the best epoch's, loaded back at the end
     epochs_rows = epoch_history(history)
     for row in epochs_rows:
@@ -183,6 +193,8 @@ def pretrain(
         "best_checkpoint": trainer.state.best_model_checkpoint,
         "epochs": epochs_rows,
     }
+    if stopping is not None:
+        metrics["early_stopping"] = stopping
     if is_main_process():
         save_language_model(trainer.model, tokenizer, out / BEST)
         plot_training_curves(out / "training_curves.png", history)

@@ -10,7 +10,7 @@
   python recipes/imdb.py --eval-only --model runs/imdb/best --data reviews.csv
   msrun --worker_num=8 --local_worker_num=8 --join=True recipes/imdb.py ...   data parallel
 
-Outputs in --output-dir: checkpoint-*/ (one per epoch), best/ (model + tokenizer),
+Outputs in --output-dir: checkpoint-*/ (one per epoch, or per --eval-steps), best/ (model + tokenizer),
 metrics.json, predictions.csv, training_curves.png; with --pretrain-epochs, pretraining/
 (the first stage's outputs, as recipes/pretrain.py writes them).
 """
@@ -91,6 +91,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "texts before fine-tuning, 0 for none (default: 0)")
     add("--resume", action="store_true", help="continue from the last checkpoint in --output-dir")
     add("--max-steps", type=int, default=-1, help="stop after this many optimizer steps (default: no limit)")
+    add("--early-stopping-patience", type=int, metavar="N",
+        help="stop when validation accuracy has not improved for N evaluations, keeping the best model "
+        "(default: train to the end)")
+    add("--eval-steps", type=int, metavar="N",
+        help="evaluate and save a checkpoint every N optimizer steps (default: at the end of each epoch)")
     args = parser.parse_args(argv)
     for key, value in (DEMO if args.demo else RECIPE).items():
         if key == "truncation" and args.eval_only:
@@ -127,6 +132,12 @@ def _check(args: argparse.Namespace) -> None:
         )
     if args.max_steps == 0 or args.max_steps < -1:
         raise RecipeError(f"--max-steps must be positive (or -1 for no limit), got {args.max_steps}")
+    for name in ("early_stopping_patience", "eval_steps"):
+        value = getattr(args, name)
+        if value is not None and (value < 1 or args.eval_only):
+            flag = f"--{name.replace('_', '-')}"
+            raise RecipeError(f"{flag} is for training, not --eval-only" if args.eval_only
+                              else f"{flag} must be at least 1, got {value}")
     for name in ("train_fraction", "val_fraction", "test_fraction"):
         value = getattr(args, name)
         if not 0 < value <= 1 or (name == "val_fraction" and value == 1):
@@ -242,7 +253,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     from msgpt.data import build_datasets
     from msgpt.report import epoch_history, plot_training_curves, write_metrics
-    from msgpt.training import make_trainer, training_arguments
+    from msgpt.training import early_stopping_summary, make_trainer, training_arguments
 
     set_seed(args.seed)
     pretraining: dict[str, Any] | None = None
@@ -265,10 +276,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         str(out), num_train_epochs=args.epochs, learning_rate=args.lr,
         per_device_train_batch_size=args.batch_size, per_device_eval_batch_size=args.batch_size,
         max_steps=args.max_steps, seed=args.seed, data_seed=args.seed, logging_steps=10,
+        **(dict(eval_strategy="steps", eval_steps=args.eval_steps, save_strategy="steps", save_steps=args.eval_steps)
+           if args.eval_steps else {}),
         # Evaluating only: no validation data, nothing to choose.
         **(dict(eval_strategy="no", save_strategy="no", load_best_model_at_end=False) if args.eval_only else {}),
     )
-    trainer = make_trainer(model, tokenizer, data.train, data.validation, training_args, lm_coef=args.lm_coef)
+    trainer = make_trainer(model, tokenizer, data.train, data.validation, training_args, lm_coef=args.lm_coef,
+                           early_stopping_patience=args.early_stopping_patience)
     world_size = trainer.distributed.world_size
     metrics: dict[str, Any] = {
         "model": str(args.model), "data": str(args.data), "device": args.device_name,
@@ -302,6 +316,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             plot_training_curves(out / "training_curves.png", trainer.state.log_history)
         metrics["best_checkpoint"] = trainer.state.best_model_checkpoint
         metrics["epochs"] = epoch_history(trainer.state.log_history)
+        if args.early_stopping_patience:
+            metrics["early_stopping"] = early_stopping_summary(trainer)
     evaluate_test(trainer, splits.test, test_dataset(splits.test, tokenizer, args, data.strategy), out, metrics)
     if main_process:
         write_metrics(out / "metrics.json", metrics)

@@ -20,7 +20,8 @@ into blocks of --block-size tokens, so no token is padding. A held-out slice of 
 documents gives the validation loss and perplexity after each epoch.
 
 Outputs in --output-dir: best/ (the model with the lowest validation loss, in the hub's
-openai-gpt layout), metrics.json, training_curves.png, checkpoint-*/ (one per epoch).
+openai-gpt layout), metrics.json, training_curves.png, checkpoint-*/ (one per epoch, or
+per --eval-steps).
 """
 
 from __future__ import annotations
@@ -84,6 +85,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--weight-decay", type=float, default=0.01, help="AdamW weight decay, not on biases and LayerNorm (default: 0.01)")
     add("--batch-size", type=int, help="blocks per batch per device (default: 32 from scratch, 8 when continuing)")
     add("--max-steps", type=int, default=-1, help="stop after this many optimizer steps (default: no limit)")
+    add("--early-stopping-patience", type=int, metavar="N",
+        help="stop when the held-out loss has not improved for N evaluations, keeping the best model "
+        "(default: train to the end)")
+    add("--eval-steps", type=int, metavar="N",
+        help="evaluate and save a checkpoint every N optimizer steps (default: at the end of each epoch)")
     add_device_argument(parser)
     add("--seed", type=int, default=42, help="seed for the held-out split, shuffling and initialisation (default: 42)")
     add("--resume", action="store_true", help="continue from the last checkpoint in --output-dir")
@@ -127,6 +133,10 @@ def _check(args: argparse.Namespace) -> None:
         raise RecipeError(f"--warmup-ratio must be in [0, 1), got {args.warmup_ratio}")
     if args.max_steps == 0 or args.max_steps < -1:
         raise RecipeError(f"--max-steps must be positive (or -1 for no limit), got {args.max_steps}")
+    for name in ("early_stopping_patience", "eval_steps"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            raise RecipeError(f"--{name.replace('_', '-')} must be at least 1, got {value}")
     if args.block_size is not None:
         if args.block_size < 2:
             raise RecipeError(f"--block-size must be at least 2, got {args.block_size}")
@@ -177,6 +187,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         epochs=args.epochs, learning_rate=args.lr, warmup_ratio=args.warmup_ratio,
         weight_decay=args.weight_decay, max_steps=args.max_steps, seed=args.seed, resume=args.resume,
         extra_metrics={"text": str(args.text), "model": str(args.model), "device": device},
+        early_stopping_patience=args.early_stopping_patience,
+        **(dict(eval_strategy="steps", eval_steps=args.eval_steps, save_strategy="steps", save_steps=args.eval_steps)
+           if args.eval_steps else {}),
     )
     return metrics
 

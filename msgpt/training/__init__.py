@@ -2,7 +2,8 @@
 
     from msgpt.training import make_trainer, training_arguments
     args = training_arguments("runs/gpt1", num_train_epochs=3)   # GPT-1's recipe as defaults
-    trainer = make_trainer(model, tokenizer, data.train, data.validation, args, lm_coef=0.5)
+    trainer = make_trainer(model, tokenizer, data.train, data.validation, args, lm_coef=0.5,
+                           early_stopping_patience=2)   # optional: stop after 2 evaluations without gain
     trainer.train()
     trainer.evaluate()          # eval_accuracy, eval_f1 (macro)
 
@@ -32,6 +33,8 @@ _EXPORTS = {
     "accuracy": "msgpt.training.metrics",
     "macro_f1": "msgpt.training.metrics",
     "compute_metrics": "msgpt.training.metrics",
+    "early_stopping_callback": "msgpt.training.early_stopping",
+    "early_stopping_summary": "msgpt.training.early_stopping",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -55,6 +55,7 @@ from msgpt.training.backend_fixes import (
     patched_safe_globals,
     patched_safetensors_load_file,
 )
+from msgpt.training.early_stopping import early_stopping_callback
 from msgpt.training.lm_loss import lm_loss_of_model
 from msgpt.training.data_parallel import (
     EvalShard,
@@ -402,13 +403,19 @@ def make_trainer(
     compute_metrics: Callable[[Any], dict[str, float]] | None = default_compute_metrics,
     callbacks: list[Any] | None = None,
     fused_optimizer: bool = True,
+    early_stopping_patience: int | None = None,
 ) -> MindSporeTrainer:
     """A ``MindSporeTrainer`` for a GPT-1 classifier on MindSpore datasets.
 
     ``train_dataset``/``eval_dataset`` are batched MindSpore datasets (columns
     ``input_ids``, ``attention_mask``, ``labels``); ``eval_dataset`` must be validation
     data, never the training set. ``tokenizer`` is saved with each checkpoint.
+    ``early_stopping_patience=N`` stops training once the validation metric
+    (``args.metric_for_best_model``, accuracy by default) has not improved for N
+    evaluations; the best model is loaded at the end (``msgpt.training.early_stopping``).
     """
+    if early_stopping_patience is not None:
+        callbacks = [*(callbacks or []), early_stopping_callback(early_stopping_patience, args)]
     return MindSporeTrainer(
         model=model,
         args=args,
