@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import importlib.util
 import json
 import shutil
 import subprocess
@@ -44,6 +45,21 @@ def write_named(path: Path, n: int, seed: int = 0, *, filler_words: int = 10, la
         writer.writerow(["review", "sentiment"] if labels else ["review"])
         writer.writerows(rows)
     return path
+
+
+def in_process(recipe: str, *args: str, capsys) -> subprocess.CompletedProcess:
+    """A recipe's ``main`` in this process (no interpreter start-up, mindnlp already
+    imported, on the CPU as conftest chose): exit status and output as ``run`` gives them."""
+    spec = importlib.util.spec_from_file_location(f"recipe_{recipe[:-3]}", RECIPES / recipe)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    capsys.readouterr()
+    try:
+        code = module.main([*args, "--device", "CPU"])
+    except SystemExit as exit:  # argparse's errors
+        code = exit.code
+    out, err = capsys.readouterr()
+    return subprocess.CompletedProcess([recipe, *args], code, out, err)
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:
@@ -99,42 +115,52 @@ def test_label_names_option_fixes_the_order(tmp_path):
     assert list(read_rows(tmp_path / "out" / "predictions.csv")[0])[-2:] == ["prob_positive", "prob_negative"]
 
 
+def eval_args(trained: Path, data: Path, out: Path) -> list[str]:
+    return ["--eval-only", "--model", str(trained / "out" / "best"), "--data", str(data), *COLUMNS,
+            "--output-dir", str(out)]
+
+
 def eval_only(trained: Path, data: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
-    return run("imdb.py", "--eval-only", "--model", str(trained / "out" / "best"), "--data", str(data),
-               *COLUMNS, "--output-dir", str(out), *extra)
+    return run("imdb.py", *eval_args(trained, data, out), *extra)
 
 
-def test_eval_only_reads_at_the_trained_length_unless_told(trained, tmp_path):
+def test_eval_only_reads_at_the_trained_length_unless_told(trained, tmp_path, capsys):
     data = write_named(tmp_path / "long.csv", 40, seed=5, filler_words=40)  # cues beyond 32 tokens
     outputs = {}
     for name, extra in (("default", []), ("32", ["--max-seq-len", "32"]), ("512", ["--max-seq-len", "512"])):
-        result = eval_only(trained, data, tmp_path / name, *extra)
+        result = in_process("imdb.py", *eval_args(trained, data, tmp_path / name), *extra, capsys=capsys)
         assert result.returncode == 0, result.stderr[-3000:]
         outputs[name] = (tmp_path / name / "predictions.csv").read_text()
         expected = 32 if name == "default" else int(name)
         assert json.loads((tmp_path / name / "metrics.json").read_text())["max_seq_len"] == expected
     assert outputs["default"] == outputs["32"]
     assert outputs["default"] != outputs["512"]  # the length matters for these texts
-    one_line_error(eval_only(trained, data, tmp_path / "x", "--max-seq-len", "600"), "imdb.py", "600", "512 positions")
 
 
-def test_eval_only_of_a_folder_without_a_recorded_length_keeps_the_recipe_default(trained, tmp_path):
+def test_eval_only_above_the_positions_ends_in_one_line(trained, tmp_path, capsys):
+    data = write_named(tmp_path / "d.csv", 10)
+    result = in_process("imdb.py", *eval_args(trained, data, tmp_path / "x"), "--max-seq-len", "600", capsys=capsys)
+    one_line_error(result, "imdb.py", "600", "512 positions")
+
+
+def test_eval_only_of_a_folder_without_a_recorded_length_keeps_the_recipe_default(trained, tmp_path, capsys):
     old = tmp_path / "old"
     shutil.copytree(trained / "out" / "best", old)
     config = json.loads((old / "config.json").read_text())
     del config["msgpt"]
     (old / "config.json").write_text(json.dumps(config))
     data = write_named(tmp_path / "d.csv", 20, seed=6)
-    result = run("imdb.py", "--eval-only", "--model", str(old), "--data", str(data), *COLUMNS,
-                 "--output-dir", str(tmp_path / "eval"))
+    result = in_process("imdb.py", "--eval-only", "--model", str(old), "--data", str(data), *COLUMNS,
+                        "--output-dir", str(tmp_path / "eval"), capsys=capsys)
     assert result.returncode == 0, result.stderr[-3000:]
     assert json.loads((tmp_path / "eval" / "metrics.json").read_text())["max_seq_len"] == 512
 
 
-def test_eval_only_on_unknown_label_names_ends_in_one_line(trained, tmp_path):
+def test_eval_only_on_unknown_label_names_ends_in_one_line(trained, tmp_path, capsys):
     data = tmp_path / "other.csv"
     data.write_text("review,sentiment\ngreat film,positive\nmeh,neutral\nso so,mixed\n", encoding="utf-8")
-    last = one_line_error(eval_only(trained, data, tmp_path / "eval"), "imdb.py", "other.csv",
+    result = in_process("imdb.py", *eval_args(trained, data, tmp_path / "eval"), capsys=capsys)
+    last = one_line_error(result, "imdb.py", "other.csv",
                           "'mixed', 'neutral'", "'negative', 'positive'")
     assert "row 2" in last
     assert not (tmp_path / "eval").exists()
@@ -147,9 +173,10 @@ def test_eval_only_on_unknown_label_names_ends_in_one_line(trained, tmp_path):
         (["--num-labels", "3"], ["num_labels=3", "2 classes"]),
     ],
 )
-def test_eval_only_options_must_agree_with_the_model(trained, tmp_path, extra, needles):
+def test_eval_only_options_must_agree_with_the_model(trained, tmp_path, extra, needles, capsys):
     data = write_named(tmp_path / "d.csv", 10)
-    one_line_error(eval_only(trained, data, tmp_path / "eval", *extra), "imdb.py", *needles)
+    result = in_process("imdb.py", *eval_args(trained, data, tmp_path / "eval"), *extra, capsys=capsys)
+    one_line_error(result, "imdb.py", *needles)
 
 
 @pytest.mark.parametrize(
@@ -159,14 +186,15 @@ def test_eval_only_options_must_agree_with_the_model(trained, tmp_path, extra, n
         (["--label-names", "a,a"], ["--label-names 'a,a'", "repeated"]),
     ],
 )
-def test_bad_label_options_end_in_one_line(args, needles, tmp_path):
-    one_line_error(run("imdb.py", *args, "--output-dir", str(tmp_path / "out")), "imdb.py", *needles)
+def test_bad_label_options_end_in_one_line(args, needles, tmp_path, capsys):
+    result = in_process("imdb.py", *args, "--output-dir", str(tmp_path / "out"), capsys=capsys)
+    one_line_error(result, "imdb.py", *needles)
 
 
-def test_names_and_num_labels_that_disagree_end_in_one_line(tmp_path):
+def test_names_and_num_labels_that_disagree_end_in_one_line(tmp_path, capsys):
     data = write_named(tmp_path / "reviews.csv", 20)
-    result = run("imdb.py", *TINY, "--num-labels", "3", "--data", str(data), *COLUMNS,
-                 "--output-dir", str(tmp_path / "out"))
+    result = in_process("imdb.py", *TINY, "--num-labels", "3", "--data", str(data), *COLUMNS,
+                        "--output-dir", str(tmp_path / "out"), capsys=capsys)
     one_line_error(result, "imdb.py", "num_labels=3 disagrees with the 2 label names")
     assert not (tmp_path / "out").exists()
 
@@ -174,7 +202,7 @@ def test_names_and_num_labels_that_disagree_end_in_one_line(tmp_path):
 # --- recipes/predict.py -----------------------------------------------------------------
 
 
-def test_predict_command_labels_unlabelled_texts(trained, tmp_path):
+def test_predict_command_labels_unlabelled_texts(trained, tmp_path, capsys, monkeypatch):
     texts = tmp_path / "new.txt"
     texts.write_text("a great wonderful loved film\nawful terrible boring\nthe plot was good\n", encoding="utf-8")
     model = str(trained / "out" / "best")
@@ -191,20 +219,21 @@ def test_predict_command_labels_unlabelled_texts(trained, tmp_path):
     assert not (tmp_path / "new.predictions.metrics.json").exists()
 
     before = output.read_bytes()
-    again = run("predict.py", "--model", model, "--data", str(texts), cwd=tmp_path)
+    monkeypatch.chdir(tmp_path)
+    again = in_process("predict.py", "--model", model, "--data", str(texts), capsys=capsys)
     one_line_error(again, "predict.py", "new.predictions.csv already exists", "--overwrite")
     assert output.read_bytes() == before
-    replaced = run("predict.py", "--model", model, "--data", str(texts), "--overwrite", "--batch-size", "2",
-                   cwd=tmp_path)
+    replaced = in_process("predict.py", "--model", model, "--data", str(texts), "--overwrite", "--batch-size", "2",
+                          capsys=capsys)
     assert replaced.returncode == 0, replaced.stderr[-3000:]
     assert read_rows(output) == rows  # batch size and sorting by length change nothing
     assert not list(tmp_path.glob(".*tmp"))
 
 
-def test_predict_command_scores_labelled_texts_like_eval_only(trained, tmp_path):
+def test_predict_command_scores_labelled_texts_like_eval_only(trained, tmp_path, capsys):
     data = write_named(tmp_path / "more.csv", 40, seed=9)
-    result = run("predict.py", "--model", str(trained / "out" / "best"), "--data", str(data), *COLUMNS,
-                 "--output", str(tmp_path / "out" / "more.csv"))
+    result = in_process("predict.py", "--model", str(trained / "out" / "best"), "--data", str(data), *COLUMNS,
+                        "--output", str(tmp_path / "out" / "more.csv"), capsys=capsys)
     assert result.returncode == 0, result.stderr[-3000:]
     scores = json.loads((tmp_path / "out" / "more.metrics.json").read_text())
     assert scores["examples"] == 40 and scores["max_seq_len"] == 32
@@ -217,13 +246,13 @@ def test_predict_command_scores_labelled_texts_like_eval_only(trained, tmp_path)
     assert (scores["accuracy"], scores["f1"]) == pytest.approx((metrics["test_accuracy"], metrics["test_f1"]))
 
 
-def test_predict_command_reads_at_the_trained_length_unless_told(trained, tmp_path):
+def test_predict_command_reads_at_the_trained_length_unless_told(trained, tmp_path, capsys):
     data = write_named(tmp_path / "long.csv", 20, seed=5, filler_words=40, labels=False)
     model = str(trained / "out" / "best")
     outputs = {}
     for name, extra in (("default", []), ("32", ["--max-seq-len", "32"]), ("512", ["--max-seq-len", "512"])):
-        result = run("predict.py", "--model", model, "--data", str(data), "--text-column", "review",
-                     "--output", str(tmp_path / f"{name}.csv"), *extra)
+        result = in_process("predict.py", "--model", model, "--data", str(data), "--text-column", "review",
+                            "--output", str(tmp_path / f"{name}.csv"), *extra, capsys=capsys)
         assert result.returncode == 0, result.stderr[-3000:]
         outputs[name] = (tmp_path / f"{name}.csv").read_text()
     assert outputs["default"] == outputs["32"] and outputs["default"] != outputs["512"]
@@ -250,8 +279,9 @@ def _bad_inputs(tmp: Path, model: str) -> dict[str, tuple[list[str], list[str]]]
 
 @pytest.mark.parametrize("case", ["missing file", "missing column", "missing label column", "empty text",
                                   "not a model folder", "unknown label", "too long", "bad output", "no model"])
-def test_predict_command_bad_input_ends_in_one_line(trained, tmp_path, case):
+def test_predict_command_bad_input_ends_in_one_line(trained, tmp_path, case, capsys, monkeypatch):
     args, needles = _bad_inputs(tmp_path, str(trained / "out" / "best"))[case]
     before = sorted(p.name for p in tmp_path.iterdir())
-    one_line_error(run("predict.py", *args, cwd=tmp_path), "predict.py", *needles)
+    monkeypatch.chdir(tmp_path)
+    one_line_error(in_process("predict.py", *args, capsys=capsys), "predict.py", *needles)
     assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing written
