@@ -8,8 +8,8 @@ Configs: ``gpt1`` is GPT-1's shape (12 layers, 768 wide, 12 heads, vocab 40,478 
 special tokens, 512 positions), batch 4 x 128 tokens; ``tiny`` is 2 layers, 64 wide,
 4 heads, vocab 1,000, 512 positions, batch 8 x 128 (overhead-bound: it measures the
 framework's cost per op more than the arithmetic); ``demo`` is the offline demo's
-model (``msgpt.demo.MODEL``: the tiny shape without dropout, vocab 5,003) at its batch,
-64 x 128. ``--batch``/``--seq`` override the batch shape. Both sides build a 2-label
+model (``msgpt.demo.MODEL``: the tiny shape without dropout, vocab 16,003) at its batch,
+64 x 256. ``--batch``/``--seq`` override the batch shape. Both sides build a 2-label
 ``OpenAIGPTForSequenceClassification`` with the config's dropout (0.1, none for demo).
 Training samples/s (batch / train step) are printed for both sides.
 
@@ -98,7 +98,7 @@ GPT1_VOCAB = 40478 + 3  # GPT-1's BPE vocabulary + <bos>, <eos>/<cls>, <pad>
 CONFIGS = {
     "tiny": dict(model=dict(n_layer=2, n_embd=64, n_head=4, vocab_size=1000, n_positions=512), batch=8, seq=128),
     "gpt1": dict(model=dict(n_layer=12, n_embd=768, n_head=12, vocab_size=GPT1_VOCAB, n_positions=512), batch=4, seq=128),
-    "demo": dict(model=dict(demo.MODEL, vocab_size=demo.VOCAB_SIZE + 3), batch=64, seq=128),
+    "demo": dict(model=dict(demo.MODEL, vocab_size=demo.VOCAB_SIZE + 3), batch=64, seq=256),
 }
 PHASES = ("step", "forward", "backward", "optimizer", "inference")
 LABELS = {

@@ -63,6 +63,8 @@ _EXPORTS = {
     # inference
     "predict": "msgpt.inference",
     "Predictions": "msgpt.inference",
+    "label_file": "msgpt.labelling",
+    "read_model_folder": "msgpt.trained",
     # errors
     "HubUnavailableError": "msgpt.hub",
 }

@@ -61,6 +61,27 @@ def prepare_output_dir(output_dir: str | Path, *, resume: bool, evaluating_only:
     return out
 
 
+def parse_label_names_option(text: str | None, option: str = "--label-names") -> tuple[str, ...] | None:
+    """A comma-separated list of label names from the command line (None stays None)."""
+    from msgpt.labels import parse_label_names
+
+    if text is None:
+        return None
+    try:
+        return parse_label_names(text)
+    except ValueError as error:
+        raise RecipeError(f"{option} {text!r}: {error}") from None
+
+
+def refuse_to_overwrite(paths: list[Path], *, overwrite: bool) -> None:
+    """A ``RecipeError`` naming the first of ``paths`` that exists, unless ``overwrite``."""
+    if overwrite:
+        return
+    for path in paths:
+        if Path(path).exists():
+            raise RecipeError(f"{path} already exists; add --overwrite to replace it or choose another --output")
+
+
 def last_checkpoint(out: str | Path) -> str | None:
     """The newest ``checkpoint-N`` in ``out`` as rank 0 sees it, on every rank (or None)."""
     from transformers.trainer_utils import get_last_checkpoint

@@ -10,11 +10,13 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from msgpt import _mindnlp  # noqa: F401  (mindnlp before transformers)
 from msgpt.hub import hub_load_kwargs, resolve_local_or_hub
 from msgpt.io import atomic_directory
+from msgpt.labels import set_label_names
+from msgpt.trained import record_training, trained_truncation_side
 from transformers import (
     OpenAIGPTConfig,
     OpenAIGPTForSequenceClassification,
@@ -87,12 +89,17 @@ def build_model(
     config: OpenAIGPTConfig | Mapping[str, Any],
     tokenizer: PreTrainedTokenizerBase,
     num_labels: int = 2,
+    label_names: Sequence[str] | None = None,
 ) -> OpenAIGPTForSequenceClassification:
-    """A randomly initialised classifier from ``config`` (a config or a dict of its fields)."""
+    """A randomly initialised classifier from ``config`` (a config or a dict of its fields).
+
+    ``label_names`` (one per class) are kept in the config as ``id2label``/``label2id``.
+    """
     _check_num_labels(num_labels)
     if not isinstance(config, OpenAIGPTConfig):
         config = OpenAIGPTConfig(**dict(config))
     config.num_labels = num_labels
+    set_label_names(config, label_names)
     return prepare_model(OpenAIGPTForSequenceClassification(config), tokenizer)
 
 
@@ -100,11 +107,13 @@ def load_model(
     name_or_path: str | os.PathLike,
     tokenizer: PreTrainedTokenizerBase,
     num_labels: int = 2,
+    label_names: Sequence[str] | None = None,
 ) -> OpenAIGPTForSequenceClassification:
     """Load a classifier from a hub name (``openai-gpt``) or a local folder.
 
     A pretrained language model gets a new, randomly initialised classification head;
-    a folder saved by ``save_pretrained`` comes back as it was.
+    a folder saved by ``save_pretrained`` comes back as it was. ``label_names`` replace
+    the config's names (``id2label``/``label2id``).
     """
     _check_num_labels(num_labels)
     source = resolve_local_or_hub(name_or_path, required_files=MODEL_FILES, what="model")
@@ -112,6 +121,7 @@ def load_model(
     model = OpenAIGPTForSequenceClassification.from_pretrained(
         str(source), num_labels=num_labels, **kwargs
     )
+    set_label_names(model.config, label_names)
     return prepare_model(model, tokenizer)
 
 
@@ -131,8 +141,17 @@ def save_pretrained(
     model: PreTrainedModel,
     tokenizer: PreTrainedTokenizerBase,
     folder: str | os.PathLike,
+    *,
+    max_seq_len: int | None = None,
 ) -> Path:
-    """Save model (safetensors) and tokenizer to ``folder``, replacing it atomically."""
+    """Save model (safetensors) and tokenizer to ``folder``, replacing it atomically.
+
+    ``max_seq_len``, the length the model was trained at, is recorded in its config with
+    the tokenizer's truncation side (``msgpt.trained``), for prediction to default to.
+    """
+    if max_seq_len is not None:
+        check_max_length(model, max_seq_len)
+        record_training(model.config, max_seq_len, tokenizer.truncation_side)
     with atomic_directory(folder) as tmp:
         model.save_pretrained(tmp, safe_serialization=True)
         tokenizer.save_pretrained(tmp)
@@ -148,4 +167,7 @@ def load_pretrained(
     folder = Path(folder)
     tokenizer = load_tokenizer(folder, fast=fast)
     config = OpenAIGPTConfig.from_pretrained(folder)
+    side = trained_truncation_side(config)
+    if side is not None:
+        tokenizer.truncation_side = side  # texts are cut where they were cut in training
     return load_model(folder, tokenizer, num_labels=config.num_labels), tokenizer

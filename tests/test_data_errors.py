@@ -131,8 +131,8 @@ def test_label_range_follows_num_labels(tmp_path):
 
 def test_parquet_label_checks(tmp_path):
     path = tmp_path / "d.parquet"
-    pq.write_table(pa.table({"text": ["a", "b"], "label": ["pos", "neg"]}), path)
-    raises(r"d\.parquet, row 1: label column 'label' is 'pos', not an integer", read_file, path)
+    pq.write_table(pa.table({"text": ["a", "b", "c"], "label": ["pos", "neg", " "]}), path)
+    raises(r"d\.parquet, row 3: label column 'label' is ' ', not a label name like 'pos'", read_file, path)
     pq.write_table(pa.table({"text": ["a", None], "label": [0, 1]}), path)
     raises(r"d\.parquet, row 2: text column 'text' is missing", read_file, path)
 

@@ -57,6 +57,7 @@ _EXPORTS = {
     "hold_out": "msgpt.data.texts",
     "training_texts": "msgpt.data.texts",
     "read_columns": "msgpt.data.files",
+    "read_texts_to_label": "msgpt.data.to_label",
     "DataPipeline": "msgpt.data.pipeline",
     "build_datasets": "msgpt.data.pipeline",
 }

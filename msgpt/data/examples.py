@@ -31,11 +31,13 @@ class Examples:
 
     Kept as two lists rather than a list of ``Example`` because every consumer (splits,
     tokenizer, label counts) works column-wise, and 25,000 tuples would cost for nothing.
+    ``label_names[i]`` names label ``i`` when the source wrote names (None: integers).
     """
 
     texts: list[str]
     labels: list[int]
     origin: str = ""
+    label_names: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if len(self.texts) != len(self.labels):
@@ -59,6 +61,7 @@ class Examples:
             [self.texts[i] for i in indices],
             [self.labels[i] for i in indices],
             self.origin if origin is None else origin,
+            self.label_names,
         )
 
     def label_counts(self) -> dict[int, int]:
@@ -67,9 +70,9 @@ class Examples:
         return {int(v): int(c) for v, c in zip(values, counts)}
 
     @classmethod
-    def empty(cls, origin: str = "") -> "Examples":
+    def empty(cls, origin: str = "", label_names: tuple[str, ...] | None = None) -> "Examples":
         """No examples (for example the train split of an evaluation-only run)."""
-        return cls([], [], origin)
+        return cls([], [], origin, label_names)
 
 
 def check_num_labels(num_labels: object) -> int:
@@ -92,6 +95,78 @@ def _as_label(value: object, text_labels: bool) -> int | None:
     return None
 
 
+def checked_text(text: object, where: str, text_name: str = "text", *, clean: bool = True) -> str:
+    """``text`` cleaned, or a ``DataError`` saying ``where`` it is missing, not a string or empty."""
+    if not isinstance(text, str):
+        kind = "missing" if text is None else f"{type(text).__name__} {text!r:.40}, not a string"
+        raise DataError(f"{where}: {text_name} is {kind}")
+    if clean:
+        text = clean_text(text)
+    if not text.strip():
+        raise DataError(f"{where}: {text_name} is empty")
+    return text
+
+
+def _is_name(value: object, text_labels: bool) -> bool:
+    return isinstance(value, str) and bool(value.strip()) and _as_label(value, text_labels) is None
+
+
+def label_ids(
+    labels: Sequence[object],
+    *,
+    origin: str,
+    num_labels: int,
+    locate: Locator,
+    label_column: str | None = None,
+    text_labels: bool = False,
+    label_names: Sequence[str] | None = None,
+) -> tuple[list[int], tuple[str, ...] | None]:
+    """Class ids for a label column, and the names they stand for (None for integers).
+
+    A column of integers is taken as ids, in ``[0, len(label_names) or num_labels)``. A
+    column of names (no cell an integer) is mapped through ``label_names`` when given,
+    else through its own names, sorted. A column that mixes both, or names outside
+    ``label_names``, is a ``DataError`` naming the cell(s).
+    """
+    label_name = f"label column {label_column!r}" if label_column else "label"
+    ids = [_as_label(value, text_labels) for value in labels]
+    if all(label is not None for label in ids):
+        limit = len(label_names) if label_names else num_labels
+        for index, label in enumerate(ids):
+            if not 0 <= label < limit:
+                bound = f"{limit} label names" if label_names else f"num_labels={limit}"
+                raise DataError(
+                    f"{origin}, {locate(index)}: {label_name} is {label}, outside [0, {limit}) for {bound}"
+                )
+        return ids, tuple(label_names) if label_names else None
+    named = [_is_name(value, text_labels) for value in labels]
+    if not all(named) and sum(named) <= len(named) // 2:
+        # Mostly integers: the odd cell out is the mistake.
+        index = next(i for i, label in enumerate(ids) if label is None)
+        raise DataError(f"{origin}, {locate(index)}: {label_name} is {labels[index]!r}, not an integer")
+    if not all(named):
+        index = named.index(False)
+        example = next(value for value, is_name in zip(labels, named) if is_name)
+        raise DataError(
+            f"{origin}, {locate(index)}: {label_name} is {labels[index]!r}, not a label name like {example!r}"
+        )
+    names = tuple(label_names) if label_names else tuple(sorted(set(labels)))
+    if len(names) < 2:
+        raise DataError(
+            f"{origin}: {label_name} has only the label name {names[0]!r}; a classifier needs at least 2 "
+            "(give the label names to use)"
+        )
+    index_of = {name: i for i, name in enumerate(names)}
+    unknown = sorted({value for value in labels if value not in index_of})
+    if unknown:
+        first = next(i for i, value in enumerate(labels) if value not in index_of)
+        raise DataError(
+            f"{origin}: {label_name} has label name(s) {', '.join(map(repr, unknown))} (first at "
+            f"{locate(first)}) outside the known names {', '.join(map(repr, names))}"
+        )
+    return [index_of[value] for value in labels], names
+
+
 def make_examples(
     texts: Sequence[object],
     labels: Sequence[object],
@@ -103,40 +178,27 @@ def make_examples(
     label_column: str | None = None,
     clean: bool = True,
     text_labels: bool = False,
+    label_names: Sequence[str] | None = None,
 ) -> Examples:
     """Clean and check raw rows; the first bad row raises a ``DataError`` naming it.
 
     ``text_labels`` accepts labels written as digits, for formats (CSV) where every cell
     is text. Texts are checked after cleaning, so a review that is only markup is empty.
+    Labels are integers or names (see ``label_ids``).
     """
     num_labels = check_num_labels(num_labels)
     text_name = f"text column {text_column!r}" if text_column else "text"
-    label_name = f"label column {label_column!r}" if label_column else "label"
     if not texts:
         raise DataError(f"{origin} has no examples")
-    out_texts: list[str] = []
-    out_labels: list[int] = []
-    for index, (text, raw_label) in enumerate(zip(texts, labels)):
-        if not isinstance(text, str):
-            kind = "missing" if text is None else f"{type(text).__name__} {text!r:.40}, not a string"
-            raise DataError(f"{origin}, {locate(index)}: {text_name} is {kind}")
-        if clean:
-            text = clean_text(text)
-        if not text.strip():
-            raise DataError(f"{origin}, {locate(index)}: {text_name} is empty")
-        label = _as_label(raw_label, text_labels)
-        if label is None:
-            raise DataError(
-                f"{origin}, {locate(index)}: {label_name} is {raw_label!r}, not an integer"
-            )
-        if not 0 <= label < num_labels:
-            raise DataError(
-                f"{origin}, {locate(index)}: {label_name} is {label}, outside "
-                f"[0, {num_labels}) for num_labels={num_labels}"
-            )
-        out_texts.append(text)
-        out_labels.append(label)
-    return Examples(out_texts, out_labels, origin)
+    out_texts = [
+        checked_text(text, f"{origin}, {locate(index)}", text_name, clean=clean)
+        for index, text in enumerate(texts)
+    ]
+    ids, names = label_ids(
+        list(labels), origin=origin, num_labels=num_labels, locate=locate, label_column=label_column,
+        text_labels=text_labels, label_names=label_names,
+    )
+    return Examples(out_texts, ids, origin, names)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Sequence
 
 from msgpt.data.errors import DataError
 from msgpt.data.examples import Examples, Locator, make_examples
@@ -56,8 +56,13 @@ def read_file(
     label_column: str = "label",
     num_labels: int = 2,
     clean: bool = True,
+    label_names: Sequence[str] | None = None,
 ) -> Examples:
-    """Every row of a CSV, JSON Lines or parquet file as checked ``Examples``."""
+    """Every row of a CSV, JSON Lines or parquet file as checked ``Examples``.
+
+    Labels are integers or names (``positive``), mapped through ``label_names`` when
+    given, else sorted (``msgpt.data.examples.label_ids``).
+    """
     table = read_columns(path, [text_column, label_column])
     return make_examples(
         table.columns[text_column],
@@ -69,6 +74,7 @@ def read_file(
         label_column=label_column,
         clean=clean,
         text_labels=table.format == "csv",  # every CSV cell is text: "1" is a label
+        label_names=label_names,
     )
 
 
@@ -82,8 +88,9 @@ class Columns:
     locate: Locator
 
 
-def read_columns(path: str | os.PathLike, names: list[str]) -> Columns:
-    """The columns ``names`` of a CSV, JSON Lines or parquet file (every row).
+def read_columns(path: str | os.PathLike, names: list[str], optional: Sequence[str] = ()) -> Columns:
+    """The columns ``names`` of a CSV, JSON Lines or parquet file (every row), and those
+    of ``optional`` that the file has (one absent from the whole file is left out).
 
     A missing file, an unknown format, a missing column or a file without rows is a
     ``DataError`` that says which.
@@ -91,11 +98,11 @@ def read_columns(path: str | os.PathLike, names: list[str]) -> Columns:
     path = check_file(path)
     kind = file_format(path)
     reader = {"csv": _csv_columns, "jsonl": _jsonl_columns, "parquet": _parquet_columns}[kind]
-    columns, locate = reader(path, names)
+    columns, locate = reader(path, [*names, *(name for name in optional if name not in names)], set(optional))
     return Columns(path, kind, columns, locate)
 
 
-def read_csv_frame(path: Path, columns: list[str]) -> "pd.DataFrame":
+def read_csv_frame(path: Path, columns: list[str], optional: set[str] = frozenset()) -> "pd.DataFrame":
     """The named columns of a CSV file, every cell as a string.
 
     Reading as strings keeps pandas from guessing: a label column with one bad cell would
@@ -113,7 +120,7 @@ def read_csv_frame(path: Path, columns: list[str]) -> "pd.DataFrame":
         ) from None
     except pd.errors.ParserError as error:
         raise DataError(f"data file {path} is not valid CSV: {error}") from None
-    missing = [name for name in columns if name not in frame.columns]
+    missing = [name for name in columns if name not in frame.columns and name not in optional]
     if missing:
         raise DataError(
             f"data file {path} has no column {', '.join(map(repr, missing))} "
@@ -121,13 +128,13 @@ def read_csv_frame(path: Path, columns: list[str]) -> "pd.DataFrame":
         )
     if frame.empty:
         raise DataError(f"data file {path} has a header but no rows")
-    return frame[columns]
+    return frame[[name for name in columns if name in frame.columns]]
 
 
-def _csv_columns(path: Path, names: list[str]) -> tuple[dict[str, list[Any]], Locator]:
+def _csv_columns(path: Path, names: list[str], optional: set[str]) -> tuple[dict[str, list[Any]], Locator]:
     """A CSV file with a header row; rows are numbered from 1 after the header."""
-    frame = read_csv_frame(path, names)
-    return {name: frame[name].tolist() for name in names}, lambda i: f"row {i + 1}"
+    frame = read_csv_frame(path, names, optional)
+    return {name: frame[name].tolist() for name in frame.columns}, lambda i: f"row {i + 1}"
 
 
 def decode_utf8(path: Path) -> str:
@@ -140,7 +147,7 @@ def decode_utf8(path: Path) -> str:
         raise DataError(f"data file {path} is not UTF-8 text (line {line}: {error.reason})") from None
 
 
-def _jsonl_columns(path: Path, names: list[str]) -> tuple[dict[str, list[Any]], Locator]:
+def _jsonl_columns(path: Path, names: list[str], optional: set[str]) -> tuple[dict[str, list[Any]], Locator]:
     """One JSON object per line (blank lines skipped), or a JSON array of objects."""
     content = decode_utf8(path).lstrip("\ufeff")
     if content.lstrip().startswith("["):
@@ -179,13 +186,16 @@ def _jsonl_columns(path: Path, names: list[str]) -> tuple[dict[str, list[Any]], 
             columns[name].append(record.get(name))
         numbers.append(number)
     for name, number in first_missing.items():
+        if present[name] == 0 and name in optional:
+            del columns[name]
+            continue
         if present[name] == 0:
             raise DataError(f"data file {path} has no column {name!r} in any record")
         raise DataError(f"{path}, {unit} {number}: no {name!r} field")
     return columns, lambda i: f"{unit} {numbers[i]}"
 
 
-def _parquet_columns(path: Path, names: list[str]) -> tuple[dict[str, list[Any]], Locator]:
+def _parquet_columns(path: Path, names: list[str], optional: set[str]) -> tuple[dict[str, list[Any]], Locator]:
     """A parquet file; rows are numbered from 1."""
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -194,12 +204,13 @@ def _parquet_columns(path: Path, names: list[str]) -> tuple[dict[str, list[Any]]
         present = pq.read_schema(path).names
     except (pa.ArrowInvalid, OSError) as error:
         raise DataError(f"data file {path} is not a valid parquet file ({error})") from None
-    missing = [name for name in names if name not in present]
+    missing = [name for name in names if name not in present and name not in optional]
     if missing:
         raise DataError(
             f"data file {path} has no column {', '.join(map(repr, missing))} "
             f"(columns: {', '.join(map(repr, present))})"
         )
+    names = [name for name in names if name in present]
     table = pq.read_table(path, columns=names)
     if table.num_rows == 0:
         raise DataError(f"data file {path} has no rows")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
 
 from msgpt.data.errors import DataError
 from msgpt.data.examples import Examples, SourceData, make_examples
@@ -80,7 +80,7 @@ def _load_local(folder: Path, cache_dir: str | None):
 
 
 def _split_examples(dataset, split: str, origin: str, *, text_column: str, label_column: str,
-                    num_labels: int, clean: bool) -> Examples:
+                    num_labels: int, clean: bool, label_names: Sequence[str] | None) -> Examples:
     missing = [name for name in (text_column, label_column) if name not in dataset.column_names]
     if missing:
         raise DataError(
@@ -98,6 +98,7 @@ def _split_examples(dataset, split: str, origin: str, *, text_column: str, label
         text_column=text_column,
         label_column=label_column,
         clean=clean,
+        label_names=label_names,
     )
 
 
@@ -110,6 +111,7 @@ def load_hub_dataset(
     clean: bool = True,
     cache_dir: str | os.PathLike | None = None,
     include_train: bool = True,
+    label_names: Sequence[str] | None = None,
 ) -> SourceData:
     """The ``train`` and ``test`` splits of a hub dataset or of a local copy of one.
 
@@ -129,6 +131,18 @@ def load_hub_dataset(
     if include_train and "train" not in loaded:
         raise DataError(f"{origin} has no train split (splits: {', '.join(loaded)})")
     options = dict(text_column=text_column, label_column=label_column, num_labels=num_labels, clean=clean)
-    train = _split_examples(loaded["train"], "train", origin, **options) if include_train else None
-    test = _split_examples(loaded["test"], "test", origin, **options) if "test" in loaded else None
+
+    def read(names: Sequence[str] | None) -> tuple[Examples | None, Examples | None]:
+        train = test = None
+        if include_train:
+            train = _split_examples(loaded["train"], "train", origin, **options, label_names=names)
+        if "test" in loaded:
+            test = _split_examples(loaded["test"], "test", origin, **options, label_names=names)
+        return train, test
+
+    train, test = read(label_names)
+    found = {e.label_names for e in (train, test) if e is not None and e.label_names}
+    if label_names is None and len(found) > 1:
+        # Names sorted per split would give one name two ids: sort them all together.
+        train, test = read(sorted(set().union(*found)))
     return SourceData(train, test)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Sequence
 
 from msgpt.data.errors import DataError
 from msgpt.data.examples import SourceData
@@ -40,6 +41,7 @@ def load_source(
     clean: bool = True,
     cache_dir: str | os.PathLike | None = None,
     include_train: bool = True,
+    label_names: Sequence[str] | None = None,
 ) -> SourceData:
     """Read ``data`` into its train pool and, where it has one, its own test split.
 
@@ -48,10 +50,12 @@ def load_source(
     JSON Lines or parquet file; or a hub dataset id such as ``imdb`` (a local path wins
     over a hub id of the same name, as in ``datasets``). ``include_train=False`` skips a
     train split that is not needed (evaluation only) when the source has a test split.
+    ``label_names`` maps labels written as names to ids (files and hub datasets; sorted
+    names when not given).
     """
     text = os.fspath(data)
     path = Path(text).expanduser()
-    columns = dict(text_column=text_column, label_column=label_column)
+    columns = dict(text_column=text_column, label_column=label_column, label_names=label_names)
     if text == MOVIE_REVIEWS:
         return SourceData(load_movie_reviews(num_labels=num_labels, clean=clean), None)
     if path.is_dir():

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Iterator, Sequence
 
 import numpy as np
 
@@ -43,6 +43,11 @@ class Splits:
     def sizes(self) -> dict[str, int]:
         """Number of examples per split."""
         return {name: len(examples) for name, examples in self}
+
+    @property
+    def label_names(self) -> tuple[str, ...] | None:
+        """The names of labels ``0, 1, ...`` when the source wrote names, else None."""
+        return next((examples.label_names for _, examples in self if examples.label_names), None)
 
 
 def _count(fraction: float, total: int) -> int:
@@ -131,7 +136,7 @@ def make_splits(
         test = source.test if source.test is not None else source.train
         if test is None:
             raise DataError("the source provided no examples to evaluate on")
-        train = validation = Examples.empty(test.origin)
+        train = validation = Examples.empty(test.origin, test.label_names)
     else:
         if source.train is None:
             raise DataError("the source provided no train split")
@@ -151,7 +156,7 @@ def make_splits(
             validation, train = _cut(pool, val_fraction, stream=_VALIDATION, split="validation",
                                      option="val_fraction", **options)
         else:
-            validation, train = Examples.empty(pool.origin), pool
+            validation, train = Examples.empty(pool.origin, pool.label_names), pool
         if len(train) == 0:
             raise DataError(
                 f"the train split is empty: val_fraction={val_fraction} of the {len(pool)} "
@@ -177,6 +182,7 @@ def load_splits(
     stratify: bool = True,
     clean: bool = True,
     cache_dir: str | os.PathLike | None = None,
+    label_names: Sequence[str] | None = None,
 ) -> Splits:
     """Load ``data`` (see ``load_source``) and cut it into train/validation/test.
 
@@ -185,14 +191,17 @@ def load_splits(
     - the source's own test split is kept whole, or ``test_fraction`` of it; a source
       without one holds out ``holdout_fraction`` of its examples first;
     - ``test_only`` makes all of ``data`` the test split (its own test split when it has
-      one), for ``--eval-only``; train and validation are then empty.
+      one), for ``--eval-only``; train and validation are then empty;
+    - labels written as names are mapped to ids through ``label_names`` when given, else
+      through the source's names sorted (``Splits.label_names``); integer labels must be in
+      ``[0, num_labels)`` (``[0, len(label_names))`` with names).
 
     Same ``seed``, same splits. A split that comes out empty is a ``DataError``.
     """
     num_labels = check_num_labels(num_labels)
     source = load_source(
         data, text_column=text_column, label_column=label_column, num_labels=num_labels,
-        clean=clean, cache_dir=cache_dir, include_train=not test_only,
+        clean=clean, cache_dir=cache_dir, include_train=not test_only, label_names=label_names,
     )
     splits = make_splits(
         source, train_fraction=train_fraction, val_fraction=val_fraction,

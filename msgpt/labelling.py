@@ -1,0 +1,93 @@
+"""Label a file of texts with a trained model: what ``recipes/predict.py`` runs.
+
+    paths = output_paths("new.csv")                       # new.predictions.csv (+ .metrics.json)
+    summary = label_file("runs/imdb-demo/best", "new.csv", paths)
+
+The output CSV has the text, the true label when the file has labels, the predicted label
+(by name when the model has names) and one probability per class; with labels, accuracy
+and macro-F1 go to a JSON file next to it. Both are written atomically.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+PREDICTIONS_SUFFIX = ".predictions.csv"
+
+
+@dataclass(frozen=True)
+class OutputPaths:
+    """Where the predictions and, for labelled texts, their scores go."""
+
+    predictions: Path
+    metrics: Path
+
+
+def output_paths(data: str | os.PathLike, output: str | os.PathLike | None = None) -> OutputPaths:
+    """``output`` (a ``.csv`` path), by default ``<data name>.predictions.csv`` in the current
+    folder (data folders are often read-only mounts); the metrics JSON shares its name."""
+    predictions = Path(output) if output is not None else Path(Path(data).stem + PREDICTIONS_SUFFIX)
+    if predictions.suffix.lower() != ".csv":
+        raise ValueError(f"the predictions file must end in .csv, got {predictions}")
+    return OutputPaths(predictions, predictions.with_suffix(".metrics.json"))
+
+
+def label_file(
+    model: str | os.PathLike,
+    data: str | os.PathLike,
+    paths: OutputPaths,
+    *,
+    text_column: str = "text",
+    label_column: str = "label",
+    require_labels: bool = False,
+    batch_size: int = 32,
+    max_length: int | None = None,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Predict a label for every text of ``data`` with the model folder ``model``; write
+    ``paths`` and return the figures (accuracy and macro-F1 when ``data`` has labels).
+
+    ``max_length`` defaults to the length the model was trained at. Bad input (not a
+    model folder, a missing file or column, an empty text, a label name the model does
+    not know) raises a ``ValueError`` naming it, before the model is loaded.
+    """
+    from msgpt.data.to_label import read_texts_to_label
+    from msgpt.labels import check_data_names
+    from msgpt.trained import read_model_folder
+
+    folder = read_model_folder(model)
+    if max_length is not None and max_length > folder.n_positions:
+        raise ValueError(f"max length {max_length} is above the model's {folder.n_positions} positions")
+    inputs = read_texts_to_label(
+        data, text_column=text_column, label_column=label_column, require_labels=require_labels,
+        label_names=folder.label_names, num_labels=folder.num_labels,
+    )
+    check_data_names(str(model), folder.label_names, inputs.label_names)
+
+    from msgpt.inference import default_max_length, predict
+    from msgpt.model import load_pretrained
+    from msgpt.report import write_metrics, write_predictions
+    from msgpt.training.metrics import accuracy, macro_f1
+
+    classifier, tokenizer = load_pretrained(folder.path, fast=True)
+    max_length = max_length or default_max_length(classifier)
+    result = predict(inputs.texts, classifier, tokenizer, batch_size=batch_size, max_length=max_length,
+                     progress=progress)
+    summary: dict[str, Any] = {
+        "model": str(model), "data": str(data), "examples": len(inputs.texts), "max_seq_len": max_length,
+        "truncation_side": tokenizer.truncation_side,
+        "label_names": list(result.label_names) if result.label_names else None,
+        "predictions": str(paths.predictions),
+    }
+    write_predictions(paths.predictions, inputs.texts, inputs.labels, result.probabilities, result.label_names)
+    if inputs.labels is not None:
+        summary["accuracy"] = accuracy(result.labels, inputs.labels)
+        summary["f1"] = macro_f1(result.labels, inputs.labels, num_labels=folder.num_labels)
+        summary["metrics"] = str(paths.metrics)
+        write_metrics(paths.metrics, summary)
+    elif paths.metrics.exists():
+        paths.metrics.unlink()  # it scored the predictions just replaced, not these
+    return summary

@@ -1,0 +1,88 @@
+#!/usr/bin/env python
+"""Label texts with a trained classifier (a best/ folder of recipes/imdb.py, or save_pretrained).
+
+  python recipes/predict.py --model runs/imdb-demo/best --data new_reviews.txt      one text per line
+  python recipes/predict.py --model runs/imdb/best --data reviews.csv --text-column review
+  python recipes/predict.py --model runs/imdb/best --data test.jsonl --output out/test.csv --overwrite
+
+Writes a CSV (default: <data name>.predictions.csv in the current folder): text, label
+(when the data has a label column), prediction and one probability per class, classes by
+name when the model was trained on names. With labels, accuracy and macro-F1 are printed
+and written next to it (<output name>.metrics.json). An existing output is never replaced
+without --overwrite. Texts are read at the length the model was trained at unless
+--max-seq-len says otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from msgpt.cli import OneLineParser, RecipeError, add_device_argument, refuse_to_overwrite, run_main
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Parse and check the command line, before anything heavy is imported."""
+    parser = OneLineParser(
+        prog="predict.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    add = parser.add_argument
+    add("--model", required=True, help="a trained model folder (config.json, weights, vocab.json, merges.txt)")
+    add("--data", required=True, help="texts: a .txt file (one per line) or a CSV/JSONL/parquet file")
+    add("--text-column", default="text", help="text column of a data file (default: text)")
+    add("--label-column", help="label column of a data file; scored when present (default: label, if any)")
+    add("--output", help="predictions CSV (default: <data name>.predictions.csv in the current folder)")
+    add("--overwrite", action="store_true", help="replace an existing output")
+    add("--batch-size", type=int, default=32, help="texts per forward pass (default: 32)")
+    add("--max-seq-len", type=int, help="tokens per text incl. <bos>/<eos> (default: the model's training length)")
+    add_device_argument(parser)
+    args = parser.parse_args(argv)
+    try:
+        _check(args)
+    except RecipeError as error:
+        parser.error(str(error))
+    return args
+
+
+def _check(args: argparse.Namespace) -> None:
+    from msgpt.labelling import output_paths
+
+    if args.batch_size < 1:
+        raise RecipeError(f"--batch-size must be at least 1, got {args.batch_size}")
+    if args.max_seq_len is not None and args.max_seq_len < 3:
+        raise RecipeError(f"--max-seq-len must be at least 3 (<bos>, a token, <eos>), got {args.max_seq_len}")
+    try:
+        args.paths = output_paths(args.data, args.output)
+    except ValueError as error:
+        raise RecipeError(f"--output: {error}") from None
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    from msgpt.device import select_device
+    from msgpt.labelling import label_file
+
+    refuse_to_overwrite([args.paths.predictions, args.paths.metrics], overwrite=args.overwrite)
+    select_device(args.device)  # before label_file imports mindnlp
+    return label_file(
+        args.model, args.data, args.paths, text_column=args.text_column,
+        label_column=args.label_column or "label", require_labels=args.label_column is not None,
+        batch_size=args.batch_size, max_length=args.max_seq_len,
+    )
+
+
+def summary(result: dict[str, Any]) -> str:
+    """The result line: where the predictions are and, with labels, how good they are."""
+    line = f"labelled {result['examples']} texts at max length {result['max_seq_len']}; predictions in {result['predictions']}"
+    if "accuracy" in result:
+        line += f"; accuracy {result['accuracy']:.4f}, macro-F1 {result['f1']:.4f} (in {result['metrics']})"
+    return line
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    return run_main("predict.py", args.device, lambda: run(args), summary)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
