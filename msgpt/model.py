@@ -44,7 +44,7 @@ def small_gpt_config(vocab_size: int, **overrides: Any) -> OpenAIGPTConfig:
 def prepare_model(
     model: OpenAIGPTForSequenceClassification, tokenizer: PreTrainedTokenizerBase
 ) -> OpenAIGPTForSequenceClassification:
-    """Fit ``model`` to ``tokenizer``: pad id for the head, one embedding row per token.
+    """Fit ``model`` to ``tokenizer``: its pad/bos/eos ids, one embedding row per token.
 
     The embeddings are resized to ``len(tokenizer)`` (whatever was added before); rows
     that existed are kept as they are.
@@ -52,10 +52,21 @@ def prepare_model(
     if tokenizer.pad_token_id is None:
         raise ValueError("tokenizer has no pad token: call msgpt.add_special_tokens(tokenizer) first")
     _check_num_labels(model.config.num_labels)
-    model.config.pad_token_id = tokenizer.pad_token_id
+    _align_special_token_ids(model, tokenizer)
     if model.get_input_embeddings().weight.shape[0] != len(tokenizer):
         resize_token_embeddings(model, len(tokenizer))
     return model
+
+
+def _align_special_token_ids(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase) -> None:
+    """The tokenizer's pad/bos/eos ids in the model's config (and generation config): the
+    head reads the pad id, and HF's Trainer otherwise aligns them itself with a warning
+    at every start ("The tokenizer has new PAD/BOS/EOS tokens...")."""
+    ids = {name: getattr(tokenizer, name) for name in ("pad_token_id", "bos_token_id", "eos_token_id")}
+    for config in (model.config, getattr(model, "generation_config", None)):
+        if config is not None:
+            for name, value in ids.items():
+                setattr(config, name, value)
 
 
 def resize_token_embeddings(model: PreTrainedModel, size: int) -> None:

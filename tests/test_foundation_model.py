@@ -35,6 +35,29 @@ def test_embeddings_match_tokenizer_length_and_keep_old_rows(tiny_config, tokeni
     assert model.config.pad_token_id == tokenizer.pad_token_id
 
 
+def test_the_trainer_finds_the_special_tokens_aligned(tiny_model, tokenizer, tmp_path):
+    """The config carries the tokenizer's pad/bos/eos ids, so HF's Trainer has nothing to
+    align and says nothing at start ("The tokenizer has new PAD/BOS/EOS tokens...")."""
+    import logging
+
+    from msgpt.training import make_trainer, training_arguments
+
+    assert (tiny_model.config.pad_token_id, tiny_model.config.bos_token_id, tiny_model.config.eos_token_id) == (
+        tokenizer.pad_token_id, tokenizer.bos_token_id, tokenizer.eos_token_id)
+    args = training_arguments(str(tmp_path), eval_strategy="no", save_strategy="no", load_best_model_at_end=False,
+                              metric_for_best_model=None)
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # on the Trainer's own logger: transformers' loggers do not propagate
+    trainer_logger = logging.getLogger("transformers.trainer")
+    trainer_logger.addHandler(handler)
+    try:
+        make_trainer(tiny_model, tokenizer, None, None, args)
+    finally:
+        trainer_logger.removeHandler(handler)
+    assert not [r for r in records if "PAD/BOS/EOS" in r.getMessage()]
+
+
 def test_resized_embedding_is_a_consistent_parameter(tiny_model, tokenizer):
     weight = tiny_model.get_input_embeddings().weight
     assert tuple(torch.zeros_like(weight).shape) == tuple(weight.shape) == (len(tokenizer), 32)
