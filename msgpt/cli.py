@@ -35,6 +35,15 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n" if is_main_process() else None)
 
 
+def check_batch_and_length(args: argparse.Namespace) -> None:
+    """``--batch-size`` (>= 1) and ``--max-seq-len`` (>= 3, when given), as every
+    classification recipe takes them; a ``RecipeError`` naming the option otherwise."""
+    if args.batch_size < 1:
+        raise RecipeError(f"--batch-size must be at least 1, got {args.batch_size}")
+    if args.max_seq_len is not None and args.max_seq_len < 3:
+        raise RecipeError(f"--max-seq-len must be at least 3 (<bos>, a token, <eos>), got {args.max_seq_len}")
+
+
 def device_name(text: str) -> str:
     """``ascend``/``gpu``/``cpu`` in any case, as MindSpore spells them."""
     return {"ascend": "Ascend", "gpu": "GPU", "cpu": "CPU"}.get(text.lower(), text)

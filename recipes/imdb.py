@@ -29,6 +29,7 @@ from msgpt.cli import (  # light: nothing heavy is imported before the command l
     OneLineParser,
     RecipeError,
     add_device_argument,
+    check_batch_and_length,
     last_checkpoint,
     parse_label_names_option,
     prepare_output_dir,
@@ -119,10 +120,7 @@ def _check(args: argparse.Namespace) -> None:
         raise RecipeError(f"--lr must be positive, got {args.lr}")
     if not args.epochs > 0:
         raise RecipeError(f"--epochs must be positive, got {args.epochs}")
-    if args.batch_size < 1:
-        raise RecipeError(f"--batch-size must be at least 1, got {args.batch_size}")
-    if args.max_seq_len is not None and args.max_seq_len < 3:
-        raise RecipeError(f"--max-seq-len must be at least 3 (<bos>, a token, <eos>), got {args.max_seq_len}")
+    check_batch_and_length(args)
     if args.num_labels is not None and args.num_labels < 2:
         raise RecipeError(f"--num-labels must be at least 2, got {args.num_labels}")
     args.label_names = parse_label_names_option(args.label_names)

@@ -19,7 +19,14 @@ import argparse
 import sys
 from typing import Any
 
-from msgpt.cli import OneLineParser, RecipeError, add_device_argument, refuse_to_overwrite, run_main
+from msgpt.cli import (
+    OneLineParser,
+    RecipeError,
+    add_device_argument,
+    check_batch_and_length,
+    refuse_to_overwrite,
+    run_main,
+)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -48,10 +55,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def _check(args: argparse.Namespace) -> None:
     from msgpt.labelling import output_paths
 
-    if args.batch_size < 1:
-        raise RecipeError(f"--batch-size must be at least 1, got {args.batch_size}")
-    if args.max_seq_len is not None and args.max_seq_len < 3:
-        raise RecipeError(f"--max-seq-len must be at least 3 (<bos>, a token, <eos>), got {args.max_seq_len}")
+    check_batch_and_length(args)
     try:
         args.paths = output_paths(args.data, args.output)
     except ValueError as error:
