@@ -19,10 +19,14 @@ _INTEGER = re.compile(r"[+-]?\d+")
 
 
 class Example(NamedTuple):
-    """One review (or any text) and its class index."""
+    """One review (or any text) and its class index; for the paper's other inputs also
+    the second text of a pair, or the candidates of a multiple-choice question (whose
+    ``label`` is the index of the right candidate)."""
 
     text: str
     label: int
+    text_pair: str | None = None
+    candidates: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -32,36 +36,67 @@ class Examples:
     Kept as two lists rather than a list of ``Example`` because every consumer (splits,
     tokenizer, label counts) works column-wise, and 25,000 tuples would cost for nothing.
     ``label_names[i]`` names label ``i`` when the source wrote names (None: integers).
+
+    The paper's other task inputs (section 3.3) add one column: ``text_pairs``, the
+    second text of each pair (entailment, similarity), or ``candidates``, the answers of
+    a multiple-choice question whose context is ``texts[i]`` and whose label is the index
+    of the right answer (every question has the same number of candidates).
     """
 
     texts: list[str]
     labels: list[int]
     origin: str = ""
     label_names: tuple[str, ...] | None = None
+    text_pairs: list[str] | None = None
+    candidates: list[tuple[str, ...]] | None = None
 
     def __post_init__(self) -> None:
         if len(self.texts) != len(self.labels):
             raise ValueError(f"{len(self.texts)} texts but {len(self.labels)} labels")
+        if self.text_pairs is not None and self.candidates is not None:
+            raise ValueError("examples have either text pairs or candidates, not both")
+        for name in ("text_pairs", "candidates"):
+            column = getattr(self, name)
+            if column is not None and len(column) != len(self.texts):
+                raise ValueError(f"{len(self.texts)} texts but {len(column)} {name.replace('_', ' ')}")
+        if self.candidates:
+            counts = {len(row) for row in self.candidates}
+            if len(counts) > 1 or min(counts) < 2:
+                raise ValueError(f"every question needs the same number (>= 2) of candidates, got {sorted(counts)}")
+
+    @property
+    def num_candidates(self) -> int | None:
+        """Candidates per question (multiple choice), else None."""
+        return len(self.candidates[0]) if self.candidates else None
 
     def __len__(self) -> int:
         return len(self.texts)
 
     def __iter__(self) -> Iterator[Example]:
-        return (Example(t, l) for t, l in zip(self.texts, self.labels))
+        return (self[index] for index in range(len(self)))
 
     def __getitem__(self, index: int) -> Example:
-        return Example(self.texts[index], self.labels[index])
+        return Example(
+            self.texts[index], self.labels[index],
+            None if self.text_pairs is None else self.text_pairs[index],
+            None if self.candidates is None else self.candidates[index],
+        )
 
     def __repr__(self) -> str:
         return f"Examples({len(self)} from {self.origin or '?'}, labels {self.label_counts()})"
 
     def subset(self, indices: Sequence[int], origin: str | None = None) -> "Examples":
         """The examples at ``indices``, in that order."""
+        def pick(column: list | None) -> list | None:
+            return None if column is None else [column[i] for i in indices]
+
         return Examples(
             [self.texts[i] for i in indices],
             [self.labels[i] for i in indices],
             self.origin if origin is None else origin,
             self.label_names,
+            pick(self.text_pairs),
+            pick(self.candidates),
         )
 
     def label_counts(self) -> dict[int, int]:
@@ -73,6 +108,13 @@ class Examples:
     def empty(cls, origin: str = "", label_names: tuple[str, ...] | None = None) -> "Examples":
         """No examples (for example the train split of an evaluation-only run)."""
         return cls([], [], origin, label_names)
+
+    def emptied(self) -> "Examples":
+        """No examples, with this one's kind of input (pairs, candidates) and names."""
+        return Examples(
+            [], [], self.origin, self.label_names,
+            None if self.text_pairs is None else [], None if self.candidates is None else [],
+        )
 
 
 def check_num_labels(num_labels: object) -> int:
