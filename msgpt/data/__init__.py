@@ -18,6 +18,8 @@ _EXPORTS = {
     "DataError": "msgpt.data.errors",
     "clean_text": "msgpt.data.cleaning",
     "Example": "msgpt.data.examples",
+    "PairExample": "msgpt.data.examples",
+    "ChoiceExample": "msgpt.data.examples",
     "Examples": "msgpt.data.examples",
     "SourceData": "msgpt.data.examples",
     "read_file": "msgpt.data.files",

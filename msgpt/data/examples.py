@@ -19,14 +19,26 @@ _INTEGER = re.compile(r"[+-]?\d+")
 
 
 class Example(NamedTuple):
-    """One review (or any text) and its class index; for the paper's other inputs also
-    the second text of a pair, or the candidates of a multiple-choice question (whose
-    ``label`` is the index of the right candidate)."""
+    """One review (or any text) and its class index."""
 
     text: str
     label: int
-    text_pair: str | None = None
-    candidates: tuple[str, ...] | None = None
+
+
+class PairExample(NamedTuple):
+    """Two texts (premise and hypothesis, or two sentences to compare) and a class index."""
+
+    text: str
+    text_pair: str
+    label: int
+
+
+class ChoiceExample(NamedTuple):
+    """A multiple-choice question: its context, the candidate answers, the right one's index."""
+
+    text: str
+    candidates: tuple[str, ...]
+    label: int
 
 
 @dataclass(frozen=True, eq=False)
@@ -72,15 +84,15 @@ class Examples:
     def __len__(self) -> int:
         return len(self.texts)
 
-    def __iter__(self) -> Iterator[Example]:
+    def __iter__(self) -> Iterator[Example | PairExample | ChoiceExample]:
         return (self[index] for index in range(len(self)))
 
-    def __getitem__(self, index: int) -> Example:
-        return Example(
-            self.texts[index], self.labels[index],
-            None if self.text_pairs is None else self.text_pairs[index],
-            None if self.candidates is None else self.candidates[index],
-        )
+    def __getitem__(self, index: int) -> Example | PairExample | ChoiceExample:
+        if self.text_pairs is not None:
+            return PairExample(self.texts[index], self.text_pairs[index], self.labels[index])
+        if self.candidates is not None:
+            return ChoiceExample(self.texts[index], self.candidates[index], self.labels[index])
+        return Example(self.texts[index], self.labels[index])
 
     def __repr__(self) -> str:
         return f"Examples({len(self)} from {self.origin or '?'}, labels {self.label_counts()})"
