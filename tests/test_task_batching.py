@@ -108,7 +108,8 @@ def test_choice_rows_hold_one_sequence_per_candidate(tokenizer):
 
 
 @pytest.mark.parametrize("task, examples, message", [
-    ("single", Examples(["a"], [0], "mem", text_pairs=["b"]), r"task 'single' reads single texts, but the examples \(mem\) have text pairs"),
+    ("single", Examples(["a"], [0], "mem", text_pairs=["b"]),
+     r"task 'single' reads single texts, but the examples \(mem\) have text pairs"),
     ("pair", Examples(["a"], [0], "mem"), "task 'pair' reads text pairs, but .* have single texts"),
     ("similarity", Examples(["a"], [0], "mem", candidates=[("b", "c")]), "reads text pairs, but .* have candidates"),
     ("choice", Examples(["a"], [0], "mem", text_pairs=["b"]), "task 'choice' reads candidates, but .* have text pairs"),

@@ -123,7 +123,8 @@ def _check_task(examples: Examples, task: str) -> None:
     have = "text pairs" if examples.text_pairs is not None else (
         "candidates" if examples.candidates is not None else "single texts")
     if have != _INPUTS[task]:
-        raise ValueError(f"task {task!r} reads {_INPUTS[task]}, but the examples ({examples.origin or '?'}) have {have}")
+        origin = examples.origin or "?"
+        raise ValueError(f"task {task!r} reads {_INPUTS[task]}, but the examples ({origin}) have {have}")
 
 
 def _padded(group: list[list[int]], pad_id: int) -> tuple[np.ndarray, np.ndarray]:
