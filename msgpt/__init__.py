@@ -38,6 +38,13 @@ _EXPORTS = {
     "encode_for_classification": "msgpt.tokenizer",
     "encode_batch": "msgpt.tokenizer",
     "SPECIAL_TOKENS": "msgpt.tokenizer",
+    "DELIMITER": "msgpt.tokenizer",
+    "TASKS": "msgpt.tokenizer",
+    "needs_delimiter": "msgpt.tokenizer",
+    "delimiter_id": "msgpt.tokenizer",
+    "encode_pair_batch": "msgpt.task_inputs",
+    "encode_similarity_batch": "msgpt.task_inputs",
+    "encode_choice_batch": "msgpt.task_inputs",
     "train_bpe_tokenizer": "msgpt.bpe",
     "learn_tokenizer": "msgpt.tokenizer",
     # model

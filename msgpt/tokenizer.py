@@ -1,7 +1,9 @@
 """GPT-1's tokenizer with the classification tokens of the paper: ``<bos> text <eos>``.
 
 GPT-1 was pre-trained without start, extract or pad tokens; fine-tuning adds them, and
-the classifier reads the hidden state at ``<eos>`` (the paper's ``<extract>``).
+the classifier reads the hidden state at ``<eos>`` (the paper's ``<extract>``). The
+tasks with two segments (sec 3.3) also need the delimiter between them (the paper's
+``$``); their encodings are in ``msgpt.task_inputs``.
 """
 
 from __future__ import annotations
@@ -20,6 +22,18 @@ logger = logging.getLogger(__name__)
 SPECIAL_TOKENS = {"bos_token": "<bos>", "eos_token": "<eos>", "pad_token": "<pad>"}
 TOKENIZER_FILES = ("vocab.json", "merges.txt")
 MIN_LENGTH = 3  # <bos>, at least one text token, <eos>
+#: The paper's ``$`` between two segments: a special token, so no text ever produces it.
+DELIMITER = "<delim>"
+#: The paper's task input transformations: one text, a pair (entailment), a pair read in
+#: both orders (similarity), a context with each of its candidates (multiple choice).
+TASKS = ("single", "pair", "similarity", "choice")
+
+
+def needs_delimiter(task: str) -> bool:
+    """Whether ``task``'s inputs have two segments, hence ``<delim>``."""
+    if task not in TASKS:
+        raise ValueError(f"unknown task {task!r}: choose one of {', '.join(TASKS)}")
+    return task != "single"
 
 
 def load_tokenizer(
@@ -27,11 +41,13 @@ def load_tokenizer(
     *,
     add_special: bool = True,
     fast: bool = False,
+    delimiter: bool = False,
 ) -> PreTrainedTokenizerBase:
     """Load ``OpenAIGPTTokenizer`` from a hub name or a local folder.
 
     A local folder must hold ``vocab.json`` and ``merges.txt``. With ``add_special`` (the
-    default) the ``<bos>``/``<eos>``/``<pad>`` tokens are added. ``fast=True`` loads the
+    default) the ``<bos>``/``<eos>``/``<pad>`` tokens are added, and ``<delim>`` too with
+    ``delimiter`` (see ``add_special_tokens``). ``fast=True`` loads the
     Rust ``OpenAIGPTTokenizerFast``, which gives the same ids (without spaCy installed) and
     is much faster on large data.
     """
@@ -42,42 +58,58 @@ def load_tokenizer(
     else:
         tokenizer = cls.from_pretrained(str(source))
     if add_special:
-        add_special_tokens(tokenizer)
+        add_special_tokens(tokenizer, delimiter=delimiter)
     return tokenizer
 
 
-def add_special_tokens(tokenizer: PreTrainedTokenizerBase) -> int:
-    """Add ``<bos>``, ``<eos>`` and ``<pad>``; returns how many tokens were new.
+def add_special_tokens(tokenizer: PreTrainedTokenizerBase, *, delimiter: bool = False) -> int:
+    """Add ``<bos>``, ``<eos>`` and ``<pad>`` (and ``<delim>`` with ``delimiter``); returns
+    how many tokens were new.
 
     Idempotent: a second call adds nothing, returns 0 and logs that nothing changed.
     Tokens a tokenizer already has under another role are left alone: the roles are set
-    to the GPT-1 fine-tuning tokens.
+    to the GPT-1 fine-tuning tokens. ``<delim>`` joins the additional special tokens
+    (any already there are kept), so it is never split and only msgpt's encodings put it
+    in a sequence. Resize a model's embeddings afterwards (``msgpt.prepare_model``).
     """
     before = len(tokenizer)
-    added = tokenizer.add_special_tokens(dict(SPECIAL_TOKENS))
+    tokens: dict = dict(SPECIAL_TOKENS)
+    if delimiter:
+        tokens["additional_special_tokens"] = [DELIMITER]
+    added = tokenizer.add_special_tokens(tokens, replace_additional_special_tokens=False)
     if added == 0 and len(tokenizer) == before:
-        logger.info("tokenizer already has <bos>, <eos> and <pad>; nothing added")
+        names = [*SPECIAL_TOKENS.values(), *([DELIMITER] if delimiter else [])]
+        logger.info("tokenizer already has %s; nothing added", ", ".join(names))
     else:
         logger.info("added %d special tokens; tokenizer now has %d tokens", added, len(tokenizer))
     return added
 
 
-def _check_ready(tokenizer: PreTrainedTokenizerBase, max_length: int) -> None:
+def delimiter_id(tokenizer: PreTrainedTokenizerBase) -> int:
+    """The id of ``<delim>``, or a ``ValueError`` when the tokenizer lacks it."""
+    if DELIMITER not in tokenizer.additional_special_tokens:
+        raise ValueError(
+            f"tokenizer has no {DELIMITER} token: call msgpt.add_special_tokens(tokenizer, delimiter=True) first"
+        )
+    return tokenizer.convert_tokens_to_ids(DELIMITER)
+
+
+def _check_ready(tokenizer: PreTrainedTokenizerBase, max_length: int, min_length: int = MIN_LENGTH) -> None:
     missing = [name for name in SPECIAL_TOKENS if getattr(tokenizer, name, None) is None]
     if missing:
         raise ValueError(
             f"tokenizer has no {', '.join(missing)}: call msgpt.add_special_tokens(tokenizer) first"
         )
-    if not isinstance(max_length, int) or max_length < MIN_LENGTH:
-        raise ValueError(f"max_length must be an integer >= {MIN_LENGTH}, got {max_length!r}")
+    if not isinstance(max_length, int) or max_length < min_length:
+        raise ValueError(f"max_length must be an integer >= {min_length}, got {max_length!r}")
 
 
-def _check_text(text: object, index: int | None = None) -> None:
+def _check_text(text: object, index: int | None = None, name: str = "text") -> None:
     where = "" if index is None else f" (item {index})"
     if not isinstance(text, str):
-        raise TypeError(f"text must be a string, got {type(text).__name__}{where}")
+        raise TypeError(f"{name} must be a string, got {type(text).__name__}{where}")
     if not text.strip():
-        raise ValueError(f"text is empty{where}")
+        raise ValueError(f"{name} is empty{where}")
 
 
 def encode_for_classification(

@@ -13,6 +13,9 @@ The rounding bounds the number of shapes ``msgpt.compiled`` compiles its graphs 
 (one per length): at most ``max_seq_len / 32`` lengths instead of one per token count.
 
 Padding is always on the right: the classifier reads the last real token (``<eos>``).
+
+Examples of S sequences each (similarity, multiple choice: ``[S, L]`` rows) batch the
+same way, into ``[batch, S, seq]``: every strategy pads the last axis only.
 """
 
 from __future__ import annotations
@@ -47,16 +50,16 @@ def padded_length(longest: int, max_seq_len: int, multiple: int = LENGTH_MULTIPL
 
 class _RoundUpWidth:
     """Batch map: pad ``input_ids`` (with ``pad_id``) and ``attention_mask`` (with 0) on
-    the right to ``padded_length`` of their width."""
+    the right to ``padded_length`` of their width (last axis)."""
 
     def __init__(self, pad_id: int, max_seq_len: int, multiple: int) -> None:
         self.pad_id, self.max_seq_len, self.multiple = pad_id, max_seq_len, multiple
 
     def __call__(self, input_ids: np.ndarray, attention_mask: np.ndarray):
-        extra = padded_length(input_ids.shape[1], self.max_seq_len, self.multiple) - input_ids.shape[1]
+        extra = padded_length(input_ids.shape[-1], self.max_seq_len, self.multiple) - input_ids.shape[-1]
         if extra <= 0:
             return input_ids, attention_mask
-        widths = ((0, 0), (0, extra))
+        widths = ((0, 0),) * (input_ids.ndim - 1) + ((0, extra),)
         return (np.pad(input_ids, widths, constant_values=self.pad_id),
                 np.pad(attention_mask, widths, constant_values=0))
 
@@ -109,6 +112,7 @@ def batch_dataset(
     device: str | None = None,
     buckets: Sequence[int] | None = None,
     length_multiple: int = LENGTH_MULTIPLE,
+    sequences: int | None = None,
 ) -> "Dataset":
     """Batch a dataset of ``msgpt.data.dataset.COLUMNS`` with ``strategy``, padding right.
 
@@ -116,13 +120,17 @@ def batch_dataset(
     becomes a ``(batch,)`` column. ``device`` (default: the current one) decides ``auto``
     and the bucket kind; pass ``"Ascend"`` to get Ascend's batches anywhere. Batches
     padded to their longest sample are widened to a multiple of ``length_multiple``
-    (1: not at all).
+    (1: not at all). ``sequences`` is S for rows of S sequences (``[batch, S, seq]``
+    batches; ``EncodedExamples.sequences``), None for 1-D rows.
     """
     _check(batch_size, max_seq_len)
     if isinstance(length_multiple, bool) or not isinstance(length_multiple, int) or length_multiple < 1:
         raise ValueError(f"length_multiple must be an integer >= 1, got {length_multiple!r}")
     strategy = resolve_strategy(strategy, device)
-    width = [max_seq_len] if strategy == "max_length" else [None]  # None: longest in the batch
+    # None: longest in the batch. S is given, not None: bucket padding would widen it too.
+    width = [max_seq_len] if strategy == "max_length" else [None]
+    if sequences is not None:
+        width = [sequences, *width]
     pad_info = {"input_ids": (width, pad_id), "attention_mask": (width, 0)}
     round_up = length_multiple > 1 and not static_shapes(strategy, device)
     if strategy in ("max_length", "longest"):
@@ -138,6 +146,8 @@ def batch_dataset(
         ["input_ids"],
         boundaries,
         [batch_size] * (len(boundaries) + 1),
+        # By default a row's length is its first dimension: S for [S, L] rows.
+        element_length_function=None if sequences is None else _width,
         pad_info=pad_info,
         pad_to_bucket_boundary=needs_static_shapes(device),
         drop_remainder=drop_remainder,
@@ -145,6 +155,10 @@ def batch_dataset(
     if round_up:
         batched = _round_up(batched, pad_id, max_seq_len, length_multiple)
     return with_rows_per_batch(batched, batch_size)
+
+
+def _width(input_ids: np.ndarray) -> int:
+    return input_ids.shape[-1]
 
 
 def _round_up(batched: "Dataset", pad_id: int, max_seq_len: int, multiple: int) -> "Dataset":
@@ -167,13 +181,16 @@ def rows_per_batch(dataset: "Dataset") -> int:
 
 @dataclass(frozen=True)
 class PaddingStats:
-    """Real and padded token counts over a run of batches."""
+    """Real and padded token counts over a run of batches (of every sequence in them).
+
+    ``shapes`` holds the batch shapes, ``(rows, width)`` or ``(rows, S, width)``.
+    """
 
     real_tokens: int
     total_tokens: int
     batches: int
     samples: int
-    shapes: frozenset[tuple[int, int]] = frozenset()
+    shapes: frozenset[tuple[int, ...]] = frozenset()
 
     @property
     def waste(self) -> float:
@@ -184,16 +201,16 @@ class PaddingStats:
         return f"{self.waste:.1%} padding ({self.samples} samples in {self.batches} batches)"
 
 
-def _stats(batches: Iterable[tuple[Sequence[int], int, int]]) -> PaddingStats:
-    """Stats from ``(lengths, batch rows, width)`` per batch."""
+def _stats(batches: Iterable[tuple[int, int, tuple[int, ...]]]) -> PaddingStats:
+    """Stats from ``(real tokens, samples, shape)`` per batch."""
     real = total = count = samples = 0
     shapes = set()
-    for lengths, rows, width in batches:
-        real += int(sum(lengths))
-        total += rows * width
+    for tokens, rows, shape in batches:
+        real += tokens
+        total += int(np.prod(shape))
         count += 1
-        samples += len(lengths)
-        shapes.add((rows, width))
+        samples += rows
+        shapes.add(shape)
     return PaddingStats(real, total, count, samples, frozenset(shapes))
 
 
@@ -207,27 +224,36 @@ def padding_waste(
     device: str | None = None,
     buckets: Sequence[int] | None = None,
     length_multiple: int = LENGTH_MULTIPLE,
+    tokens: Sequence[int] | None = None,
+    sequences: int | None = None,
 ) -> PaddingStats:
     """Padding that ``batch_dataset`` would add to samples of ``lengths``, in that order.
 
-    Exact for data read in order; for shuffled data, pass the lengths shuffled for an
-    estimate (the pipeline's own order is MindSpore's).
+    For rows of ``sequences`` sequences each, ``lengths`` are the rows' widths (their
+    longest sequence) and ``tokens`` their real tokens (``EncodedExamples.tokens``; by
+    default ``lengths``). Exact for data read in order; for shuffled data, pass the
+    samples shuffled for an estimate (the pipeline's own order is MindSpore's).
     """
     _check(batch_size, max_seq_len)
     strategy = resolve_strategy(strategy, device)
     lengths = [int(n) for n in lengths]
+    tokens = lengths if tokens is None else [int(n) for n in tokens]
     multiple = 1 if static_shapes(strategy, device) else length_multiple
+    inner = () if sequences is None else (sequences,)
 
-    def width(group: list[int]) -> int:
-        return padded_length(max(group), max_seq_len, multiple)
+    def batch(group: list[int], width: int | None = None) -> tuple[int, int, tuple[int, ...]]:
+        """``group``'s stats (indices into lengths), padded to ``width`` (default: rounded longest)."""
+        if width is None:
+            width = padded_length(max(lengths[i] for i in group), max_seq_len, multiple)
+        return sum(tokens[i] for i in group), len(group), (len(group), *inner, width)
 
     if strategy != "buckets":
         def batches():
             for start in range(0, len(lengths), batch_size):
-                chunk = lengths[start : start + batch_size]
+                chunk = range(start, min(start + batch_size, len(lengths)))
                 if len(chunk) < batch_size and drop_remainder:
                     return
-                yield chunk, len(chunk), max_seq_len if strategy == "max_length" else width(chunk)
+                yield batch(chunk, max_seq_len if strategy == "max_length" else None)
         return _stats(batches())
 
     limits = bucket_lengths(max_seq_len, device=device, lengths=buckets)
@@ -235,17 +261,17 @@ def padding_waste(
 
     def bucket_batches():
         pending: dict[int, list[int]] = {}
-        for n in lengths:
+        for i, n in enumerate(lengths):
             index = bisect.bisect_left(limits, n)
             group = pending.setdefault(index, [])
-            group.append(n)
+            group.append(i)
             if len(group) == batch_size:
-                yield group, batch_size, limits[index] if to_boundary else width(group)
+                yield batch(group, limits[index] if to_boundary else None)
                 pending[index] = []
         if not drop_remainder:
             for index, group in sorted(pending.items()):
                 if group:
-                    yield group, len(group), limits[index] if to_boundary else width(group)
+                    yield batch(group, limits[index] if to_boundary else None)
 
     return _stats(bucket_batches())
 
@@ -255,5 +281,5 @@ def measure_padding(batches: Iterable[dict]) -> PaddingStats:
     def counted():
         for batch in batches:
             mask = np.asarray(batch["attention_mask"])
-            yield mask.sum(axis=1).tolist(), mask.shape[0], mask.shape[1]
+            yield int(mask.sum()), mask.shape[0], tuple(mask.shape)
     return _stats(counted())

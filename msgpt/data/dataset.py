@@ -3,6 +3,10 @@
 Columns, in order: ``input_ids`` (``<bos> text <eos>``, unpadded), ``attention_mask``
 (ones, same length) and ``labels`` (a scalar). Padding happens when batching
 (``msgpt.data.batching``), on the right.
+
+Tasks with several sequences per example (similarity: both orders; multiple choice: one
+per candidate) give ``[S, L]`` rows instead: the example's S sequences, the shorter ones
+right-padded to the longest (L) with the pad id and mask 0.
 """
 
 from __future__ import annotations
@@ -29,36 +33,107 @@ class EncodedExamples:
     shard it.
     """
 
-    def __init__(self, input_ids: list[np.ndarray], labels: np.ndarray, max_seq_len: int) -> None:
+    def __init__(
+        self,
+        input_ids: list[np.ndarray],
+        labels: np.ndarray,
+        max_seq_len: int,
+        sequence_lengths: np.ndarray | None = None,
+    ) -> None:
+        """``input_ids``: 1-D rows, or ``[S, L]`` rows padded on the right whose real
+        lengths ``sequence_lengths`` (``[examples, S]``) gives."""
         if len(input_ids) != len(labels):
             raise ValueError(f"{len(input_ids)} encoded texts but {len(labels)} labels")
         self.input_ids = input_ids
         self.labels = np.asarray(labels, dtype=np.int32)
         self.max_seq_len = max_seq_len
-        self.lengths = np.fromiter((len(ids) for ids in input_ids), dtype=np.int64, count=len(input_ids))
+        #: Padded length of each example (its longest sequence), what batching pads to.
+        self.lengths = np.fromiter((ids.shape[-1] for ids in input_ids), dtype=np.int64, count=len(input_ids))
         if len(self.lengths) and self.lengths.max() > max_seq_len:
             raise ValueError(f"an encoded text has {self.lengths.max()} tokens, more than {max_seq_len}")
+        if sequence_lengths is not None and len(sequence_lengths) != len(input_ids):
+            raise ValueError(f"{len(input_ids)} encoded examples but {len(sequence_lengths)} rows of lengths")
+        self.sequence_lengths = sequence_lengths
         # Every mask is a prefix of one row of ones: a view, no per-row allocation.
         self._ones = np.ones(max_seq_len, dtype=np.int32)
+
+    @property
+    def sequences(self) -> int | None:
+        """Sequences per example (S) for ``[S, L]`` rows, None for 1-D rows."""
+        return None if self.sequence_lengths is None else self.sequence_lengths.shape[1]
+
+    @property
+    def tokens(self) -> np.ndarray:
+        """Real (unpadded) tokens of each example, over all its sequences."""
+        return self.lengths if self.sequence_lengths is None else self.sequence_lengths.sum(axis=1)
 
     def __len__(self) -> int:
         return len(self.input_ids)
 
     def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         ids = self.input_ids[index]
-        return ids, self._ones[: len(ids)], self.labels[index : index + 1].reshape(())
+        if self.sequence_lengths is None:
+            mask = self._ones[: len(ids)]
+        else:
+            mask = (np.arange(ids.shape[1]) < self.sequence_lengths[index][:, None]).astype(np.int32)
+        return ids, mask, self.labels[index : index + 1].reshape(())
 
 
 def encode_examples(
-    examples: Examples, tokenizer: "PreTrainedTokenizerBase", max_seq_len: int
+    examples: Examples, tokenizer: "PreTrainedTokenizerBase", max_seq_len: int, task: str = "single"
 ) -> EncodedExamples:
-    """Tokenise every text in one fast-tokenizer call (``msgpt.encode_batch``)."""
-    from msgpt.tokenizer import encode_batch
+    """Tokenise every example the way ``task`` reads it, each column in one fast-tokenizer
+    call: ``single`` (``msgpt.encode_batch``) and ``pair`` give 1-D rows, ``similarity``
+    and ``choice`` ``[S, L]`` rows (``msgpt.task_inputs``)."""
+    _check_task(examples, task)
+    labels = np.asarray(examples.labels)
+    if len(examples) == 0:
+        return EncodedExamples([], labels, max_seq_len)
+    if task in ("single", "pair"):
+        if task == "single":
+            from msgpt.tokenizer import encode_batch
 
-    ids = encode_batch(tokenizer, examples.texts, max_seq_len) if len(examples) else []
-    return EncodedExamples(
-        [np.asarray(row, dtype=np.int32) for row in ids], np.asarray(examples.labels), max_seq_len
-    )
+            ids = encode_batch(tokenizer, examples.texts, max_seq_len)
+        else:
+            from msgpt.task_inputs import encode_pair_batch
+
+            ids = encode_pair_batch(tokenizer, examples.texts, examples.text_pairs, max_seq_len)
+        return EncodedExamples([np.asarray(row, dtype=np.int32) for row in ids], labels, max_seq_len)
+    from msgpt.task_inputs import encode_choice_batch, encode_similarity_batch
+
+    if task == "similarity":
+        groups = encode_similarity_batch(tokenizer, examples.texts, examples.text_pairs, max_seq_len)
+    else:
+        groups = encode_choice_batch(tokenizer, examples.texts, examples.candidates, max_seq_len)
+    rows, lengths = zip(*(_padded(group, tokenizer.pad_token_id) for group in groups))
+    return EncodedExamples(list(rows), labels, max_seq_len, np.stack(lengths))
+
+
+_INPUTS = {"single": "single texts", "pair": "text pairs", "similarity": "text pairs", "choice": "candidates"}
+
+
+def _check_task(examples: Examples, task: str) -> None:
+    """A ``ValueError`` unless ``examples`` hold the inputs ``task`` reads (none to check
+    when there are no examples)."""
+    from msgpt.tokenizer import needs_delimiter
+
+    needs_delimiter(task)  # rejects unknown tasks
+    if len(examples) == 0:
+        return
+    have = "text pairs" if examples.text_pairs is not None else (
+        "candidates" if examples.candidates is not None else "single texts")
+    if have != _INPUTS[task]:
+        origin = examples.origin or "?"
+        raise ValueError(f"task {task!r} reads {_INPUTS[task]}, but the examples ({origin}) have {have}")
+
+
+def _padded(group: list[list[int]], pad_id: int) -> tuple[np.ndarray, np.ndarray]:
+    """One example's sequences as an ``[S, L]`` array padded right, and their lengths."""
+    lengths = np.fromiter((len(ids) for ids in group), dtype=np.int64, count=len(group))
+    rows = np.full((len(group), lengths.max()), pad_id, dtype=np.int32)
+    for row, ids in zip(rows, group):
+        row[: len(ids)] = ids
+    return rows, lengths
 
 
 def build_dataset(

@@ -69,6 +69,7 @@ def build_datasets(
     shard_id: int | None = None,
     buckets: list[int] | None = None,
     length_multiple: int = LENGTH_MULTIPLE,
+    task: str = "single",
 ) -> DataPipeline:
     """Encode every non-empty split and batch it for the Trainer.
 
@@ -78,7 +79,10 @@ def build_datasets(
     sample are widened to a multiple of ``length_multiple`` (see ``msgpt.data.batching``).
     Iterate with
     ``create_dict_iterator(output_numpy=True)``: columns ``input_ids``,
-    ``attention_mask``, ``labels``, all int32.
+    ``attention_mask``, ``labels``, all int32. ``task`` (``msgpt.TASKS``) says how the
+    examples are encoded (``encode_examples``): ``single`` and ``pair`` give
+    ``[batch, seq]`` inputs, ``similarity`` and ``choice`` ``[batch, S, seq]`` (S = 2
+    orders or the number of candidates); padding stats count every sequence.
 
     Data parallel (``num_shards``/``shard_id``, by default from ``msgpt.init_distributed``),
     train is batched by ``batch_size × num_shards`` and this shard keeps ``batch_size``
@@ -97,7 +101,7 @@ def build_datasets(
         if len(examples) == 0:
             continue
         training = name == "train"
-        encoded = encode_examples(examples, tokenizer, max_seq_len)
+        encoded = encode_examples(examples, tokenizer, max_seq_len, task)
         dataset = build_dataset(encoded, shuffle=training, seed=seed, num_shards=1, shard_id=0)
         size = batch_size if training else (eval_batch_size or batch_size)
         drop = training and fixed
@@ -106,14 +110,15 @@ def build_datasets(
             lambda rows, dataset=dataset, drop=drop: batch_dataset(
                 dataset, batch_size=rows, max_seq_len=max_seq_len, pad_id=pad_id,
                 strategy=strategy, drop_remainder=drop, device=device, buckets=buckets,
-                length_multiple=length_multiple,
+                length_multiple=length_multiple, sequences=encoded.sequences,
             ),
             size, shard if training else None, trim=0 if fixed else length_multiple,
         )
-        order = np.random.default_rng(seed).permutation(encoded.lengths) if training else encoded.lengths
+        order = np.random.default_rng(seed).permutation(len(encoded)) if training else slice(None)
         padding[name] = padding_waste(  # of the global batches, when split
-            order, strategy=strategy, batch_size=size * ranks, max_seq_len=max_seq_len,
+            encoded.lengths[order], strategy=strategy, batch_size=size * ranks, max_seq_len=max_seq_len,
             drop_remainder=drop, device=device, buckets=buckets, length_multiple=length_multiple,
+            tokens=encoded.tokens[order], sequences=encoded.sequences,
         )
         lengths[name] = encoded.lengths
         logger.info(

@@ -52,7 +52,8 @@ def resolve_shard(num_shards: int | None = None, shard_id: int | None = None) ->
 
 
 class _RankRows:
-    """``rows`` rows of a global batch: those of shard ``shard_id``, wrapping round."""
+    """``rows`` rows of a global batch: those of shard ``shard_id``, wrapping round
+    (rows are split along the batch axis, whether ``[batch, seq]`` or ``[batch, S, seq]``)."""
 
     def __init__(self, rows: int, shard_id: int, trim: int) -> None:
         self.rows = rows
@@ -63,9 +64,9 @@ class _RankRows:
         start = self.shard_id * self.rows
         index = np.arange(start, start + self.rows) % len(labels)
         ids, mask = input_ids[index], attention_mask[index]
-        if self.trim:  # shapes are free: pad only to this rank's longest row, rounded up
-            width = padded_length(int(mask.sum(axis=1).max()), ids.shape[1], self.trim)
-            ids, mask = ids[:, :width], mask[:, :width]
+        if self.trim:  # shapes are free: pad only to this rank's longest sequence, rounded up
+            width = padded_length(int(mask.sum(axis=-1).max()), ids.shape[-1], self.trim)
+            ids, mask = ids[..., :width], mask[..., :width]
         return ids, mask, labels[index]
 
 
