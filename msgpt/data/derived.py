@@ -51,12 +51,12 @@ def pair_counts(negatives: int, positives: int) -> tuple[int, int, int]:
     same pairs split as evenly as the reviews allow between two positives and two
     negatives.
     """
-    for different in range(min(negatives, positives), -1, -1):
+    for different in range(min(negatives, positives), 0, -1):
         most_positive, most_negative = (positives - different) // 2, (negatives - different) // 2
         if most_positive + most_negative >= different:
             same_positive = min(most_positive, max(different - most_negative, different // 2))
             return different, same_positive, different - same_positive
-    return 0, 0, 0  # not reached: different = 0 always fits
+    return 0, 0, 0
 
 
 def sentiment_pairs(examples: Examples, seed: int) -> Examples:
@@ -64,11 +64,12 @@ def sentiment_pairs(examples: Examples, seed: int) -> Examples:
     else "different" (0): a symmetric pair task, for the pair and the similarity tasks.
 
     Labels are balanced exactly (d of each, see ``pair_counts``); the "same" pairs are
-    split evenly between two positive and two negative reviews, and which review comes
-    first is random, so neither position nor the pair's sentiment gives the label away.
-    N reviews, half of each sentiment, give N / 2 pairs when N is a multiple of 8, else
-    up to 2 fewer (5,000 test reviews: 2,500 pairs); every review is used at most once. No reviews give no pairs; reviews that cannot make one pair of each label are
-    a ``DataError``.
+    split evenly between two positive and two negative reviews, and which review of a
+    "different" pair comes first is random, so no review's sentiment or position gives
+    the label away. N reviews, half of each sentiment, give N / 2 pairs when N is a
+    multiple of 8, else up to 2 fewer (5,000 test reviews: 2,500 pairs); every review is
+    used at most once. No reviews give no pairs; reviews that cannot make one pair of
+    each label are a ``DataError``.
     """
     rng = np.random.default_rng([seed, _PAIRS])
     negatives, positives = _by_sentiment(examples, rng, "sentiment pairs")

@@ -50,6 +50,11 @@ class Splits:
         """The names of labels ``0, 1, ...`` when the source wrote names, else None."""
         return next((examples.label_names for _, examples in self if examples.label_names), None)
 
+    @property
+    def num_candidates(self) -> int | None:
+        """Candidates per question for multiple choice (the same in every split), else None."""
+        return next((examples.num_candidates for _, examples in self if examples.num_candidates), None)
+
 
 def _count(fraction: float, total: int) -> int:
     # Half up, not Python's half-to-even: 0.5 of 5 examples should be 3 on every run.
