@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from dataclasses import dataclass
-from typing import Callable, Iterator, NamedTuple, Sequence
+from typing import Callable, Iterator, Mapping, NamedTuple, Sequence
 
 import numpy as np
 
@@ -221,6 +222,71 @@ def label_ids(
     return [index_of[value] for value in labels], names
 
 
+def candidate_names(candidate_columns: str | Sequence[str]) -> tuple[str, ...]:
+    """The candidate columns as a tuple, or a ``DataError`` when they cannot be.
+
+    One name is a column whose cells are lists of candidates; two or more name one
+    column per candidate, in order.
+    """
+    names = (candidate_columns,) if isinstance(candidate_columns, str) else tuple(candidate_columns)
+    if not names or not all(isinstance(name, str) and name for name in names):
+        raise DataError(f"candidate_columns must name one column of lists or >= 2 columns, got {candidate_columns!r}")
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise DataError(f"candidate_columns names {', '.join(map(repr, repeated))} more than once")
+    return names
+
+
+def candidate_cells(columns: Mapping[str, Sequence[object]], names: Sequence[str]) -> list[object]:
+    """Each row's raw candidates: a tuple of the named columns' cells, or the one list column's cell."""
+    if len(names) == 1:
+        return list(columns[names[0]])
+    return list(zip(*(columns[name] for name in names)))
+
+
+def _checked_candidates(
+    cell: object, where: str, names: Sequence[str], *, clean: bool, text_lists: bool
+) -> tuple[str, ...]:
+    if len(names) > 1:
+        return tuple(
+            checked_text(text, where, f"candidate column {name!r}", clean=clean) for name, text in zip(names, cell)
+        )
+    column = f"candidate column {names[0]!r}"
+    if text_lists and isinstance(cell, str):
+        try:
+            cell = json.loads(cell)
+        except json.JSONDecodeError:
+            raise DataError(f"{where}: {column} is {cell!r:.40}, not a JSON list of strings") from None
+    if not isinstance(cell, (list, tuple)):
+        kind = "missing" if cell is None else f"{type(cell).__name__} {cell!r:.40}"
+        raise DataError(f"{where}: {column} is {kind}, not a list of candidates")
+    if len(cell) < 2:
+        raise DataError(f"{where}: {column} has {len(cell)} candidate(s); multiple choice needs at least 2")
+    return tuple(
+        checked_text(text, where, f"candidate {number} in column {names[0]!r}", clean=clean)
+        for number, text in enumerate(cell, start=1)
+    )
+
+
+def _choice_labels(labels: Sequence[object], count: int, *, origin: str, locate: Locator,
+                   label_column: str | None, text_labels: bool) -> list[int]:
+    """Labels that index one of ``count`` candidates; names have no meaning here."""
+    label_name = f"label column {label_column!r}" if label_column else "label"
+    ids = []
+    for index, value in enumerate(labels):
+        label = _as_label(value, text_labels)
+        if label is None:
+            raise DataError(
+                f"{origin}, {locate(index)}: {label_name} is {value!r}, not the index of a candidate (0 to {count - 1})"
+            )
+        if not 0 <= label < count:
+            raise DataError(
+                f"{origin}, {locate(index)}: {label_name} is {label}, outside the {count} candidates [0, {count})"
+            )
+        ids.append(label)
+    return ids
+
+
 def make_examples(
     texts: Sequence[object],
     labels: Sequence[object],
@@ -233,26 +299,63 @@ def make_examples(
     clean: bool = True,
     text_labels: bool = False,
     label_names: Sequence[str] | None = None,
+    text_pairs: Sequence[object] | None = None,
+    text_pair_column: str | None = None,
+    candidates: Sequence[object] | None = None,
+    candidate_columns: str | Sequence[str] | None = None,
 ) -> Examples:
     """Clean and check raw rows; the first bad row raises a ``DataError`` naming it.
 
-    ``text_labels`` accepts labels written as digits, for formats (CSV) where every cell
-    is text. Texts are checked after cleaning, so a review that is only markup is empty.
-    Labels are integers or names (see ``label_ids``).
+    ``text_labels`` accepts labels written as digits, and candidate lists written as
+    JSON, for formats (CSV) where every cell is text. Texts are checked after cleaning,
+    so a review that is only markup is empty. Labels are integers or names (see
+    ``label_ids``).
+
+    ``text_pairs`` (read from ``text_pair_column``) gives each text its second text,
+    checked like the first. ``candidates`` (see ``candidate_cells``; from
+    ``candidate_columns``, which names them in errors) makes multiple-choice questions
+    whose context is the text: every row needs the same number K >= 2 of non-empty
+    candidates, its label is the index of the right one, in ``[0, K)`` whatever
+    ``num_labels`` says, and label names do not apply.
     """
     num_labels = check_num_labels(num_labels)
+    if text_pairs is not None and candidates is not None:
+        raise DataError(f"{origin}: rows have either a text pair or candidates, not both")
     text_name = f"text column {text_column!r}" if text_column else "text"
     if not texts:
         raise DataError(f"{origin} has no examples")
-    out_texts = [
-        checked_text(text, f"{origin}, {locate(index)}", text_name, clean=clean)
-        for index, text in enumerate(texts)
+
+    def where(index: int) -> str:
+        return f"{origin}, {locate(index)}"
+
+    out_texts = [checked_text(text, where(index), text_name, clean=clean) for index, text in enumerate(texts)]
+    out_pairs = None
+    if text_pairs is not None:
+        pair_name = f"text pair column {text_pair_column!r}" if text_pair_column else "text pair"
+        out_pairs = [checked_text(text, where(index), pair_name, clean=clean) for index, text in enumerate(text_pairs)]
+    if candidates is None:
+        ids, names = label_ids(
+            list(labels), origin=origin, num_labels=num_labels, locate=locate, label_column=label_column,
+            text_labels=text_labels, label_names=label_names,
+        )
+        return Examples(out_texts, ids, origin, names, text_pairs=out_pairs)
+    if label_names:
+        raise DataError(f"{origin}: label names do not apply to multiple choice, whose label is a candidate's index")
+    columns = candidate_names(candidate_columns if candidate_columns is not None else "candidates")
+    rows = [
+        _checked_candidates(cell, where(index), columns, clean=clean, text_lists=text_labels)
+        for index, cell in enumerate(candidates)
     ]
-    ids, names = label_ids(
-        list(labels), origin=origin, num_labels=num_labels, locate=locate, label_column=label_column,
-        text_labels=text_labels, label_names=label_names,
-    )
-    return Examples(out_texts, ids, origin, names)
+    count = len(rows[0])
+    for index, row in enumerate(rows):
+        if len(row) != count:
+            raise DataError(
+                f"{where(index)}: candidate column {columns[0]!r} has {len(row)} candidates but "
+                f"{locate(0)} has {count}; every question needs the same number"
+            )
+    ids = _choice_labels(list(labels), count, origin=origin, locate=locate, label_column=label_column,
+                         text_labels=text_labels)
+    return Examples(out_texts, ids, origin, None, candidates=rows)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
 from msgpt.data.errors import DataError
-from msgpt.data.examples import Examples, Locator, make_examples
+from msgpt.data.examples import Examples, Locator, candidate_cells, candidate_names, make_examples
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -54,6 +54,8 @@ def read_file(
     *,
     text_column: str = "text",
     label_column: str = "label",
+    text_pair_column: str | None = None,
+    candidate_columns: str | Sequence[str] | None = None,
     num_labels: int = 2,
     clean: bool = True,
     label_names: Sequence[str] | None = None,
@@ -62,8 +64,16 @@ def read_file(
 
     Labels are integers or names (``positive``), mapped through ``label_names`` when
     given, else sorted (``msgpt.data.examples.label_ids``).
+
+    ``text_pair_column`` reads pairs (``Examples.text_pairs``). ``candidate_columns``
+    reads multiple-choice questions whose context is the text column: one column per
+    candidate (``["ending0", "ending1"]``), or one column of lists (a JSON list in a CSV
+    cell); the label column then holds the right candidate's index.
     """
-    table = read_columns(path, [text_column, label_column])
+    candidates = () if candidate_columns is None else candidate_names(candidate_columns)
+    pair = [] if text_pair_column is None else [text_pair_column]
+    # dict.fromkeys: a column named twice (text and pair alike) is read once.
+    table = read_columns(path, list(dict.fromkeys([text_column, label_column, *pair, *candidates])))
     return make_examples(
         table.columns[text_column],
         table.columns[label_column],
@@ -73,8 +83,12 @@ def read_file(
         text_column=text_column,
         label_column=label_column,
         clean=clean,
-        text_labels=table.format == "csv",  # every CSV cell is text: "1" is a label
+        text_labels=table.format == "csv",  # every CSV cell is text: "1" is a label, "[...]" a list
         label_names=label_names,
+        text_pairs=table.columns[text_pair_column] if text_pair_column is not None else None,
+        text_pair_column=text_pair_column,
+        candidates=candidate_cells(table.columns, candidates) if candidates else None,
+        candidate_columns=candidates or None,
     )
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 from msgpt.data.errors import DataError
-from msgpt.data.examples import Examples, SourceData, make_examples
+from msgpt.data.examples import Examples, SourceData, candidate_cells, candidate_names, make_examples
 from msgpt.hub import HubUnavailableError, hub_reachable
 
 IMDB = "imdb"
@@ -80,8 +80,11 @@ def _load_local(folder: Path, cache_dir: str | None):
 
 
 def _split_examples(dataset, split: str, origin: str, *, text_column: str, label_column: str,
-                    num_labels: int, clean: bool, label_names: Sequence[str] | None) -> Examples:
-    missing = [name for name in (text_column, label_column) if name not in dataset.column_names]
+                    text_pair_column: str | None, candidate_columns: tuple[str, ...], num_labels: int,
+                    clean: bool, label_names: Sequence[str] | None) -> Examples:
+    pair = [] if text_pair_column is None else [text_pair_column]
+    wanted = [text_column, label_column, *pair, *candidate_columns]
+    missing = [name for name in wanted if name not in dataset.column_names]
     if missing:
         raise DataError(
             f"{origin} split {split!r} has no column {', '.join(map(repr, missing))} "
@@ -99,6 +102,11 @@ def _split_examples(dataset, split: str, origin: str, *, text_column: str, label
         label_column=label_column,
         clean=clean,
         label_names=label_names,
+        text_pairs=dataset[text_pair_column] if text_pair_column is not None else None,
+        text_pair_column=text_pair_column,
+        candidates=candidate_cells({name: dataset[name] for name in candidate_columns}, candidate_columns)
+        if candidate_columns else None,
+        candidate_columns=candidate_columns or None,
     )
 
 
@@ -107,6 +115,8 @@ def load_hub_dataset(
     *,
     text_column: str = "text",
     label_column: str = "label",
+    text_pair_column: str | None = None,
+    candidate_columns: str | Sequence[str] | None = None,
     num_labels: int = 2,
     clean: bool = True,
     cache_dir: str | os.PathLike | None = None,
@@ -115,10 +125,13 @@ def load_hub_dataset(
 ) -> SourceData:
     """The ``train`` and ``test`` splits of a hub dataset or of a local copy of one.
 
-    Other splits (IMDB's ``unsupervised``) are ignored. A dataset without ``test`` gives
-    ``test=None`` and always loads ``train``. Raises ``HubUnavailableError`` within seconds when the hub is needed
-    but unreachable and nothing is cached.
+    Other splits (IMDB's ``unsupervised``) are ignored. ``text_pair_column`` and
+    ``candidate_columns`` read pairs and multiple-choice questions as ``read_file`` does
+    (a candidate list column holds lists). A dataset without ``test`` gives ``test=None``
+    and always loads ``train``. Raises ``HubUnavailableError`` within seconds when the hub
+    is needed but unreachable and nothing is cached.
     """
+    candidates = () if candidate_columns is None else candidate_names(candidate_columns)
     from msgpt import _mindnlp  # noqa: F401  (mindnlp before datasets)
 
     cache = os.fspath(cache_dir) if cache_dir is not None else None
@@ -130,7 +143,10 @@ def load_hub_dataset(
     include_train = include_train or "test" not in loaded  # the test split comes out of train
     if include_train and "train" not in loaded:
         raise DataError(f"{origin} has no train split (splits: {', '.join(loaded)})")
-    options = dict(text_column=text_column, label_column=label_column, num_labels=num_labels, clean=clean)
+    options = dict(
+        text_column=text_column, label_column=label_column, text_pair_column=text_pair_column,
+        candidate_columns=candidates, num_labels=num_labels, clean=clean,
+    )
 
     def read(names: Sequence[str] | None) -> tuple[Examples | None, Examples | None]:
         train = test = None

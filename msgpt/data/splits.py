@@ -19,7 +19,8 @@ import numpy as np
 
 from msgpt.data.errors import DataError
 from msgpt.data.examples import Examples, SourceData, check_num_labels
-from msgpt.data.sources import load_source
+from msgpt.data.derived import check_num_candidates, positive_choice, sentiment_pairs
+from msgpt.data.sources import MOVIE_REVIEWS, load_source
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +49,11 @@ class Splits:
     def label_names(self) -> tuple[str, ...] | None:
         """The names of labels ``0, 1, ...`` when the source wrote names, else None."""
         return next((examples.label_names for _, examples in self if examples.label_names), None)
+
+    @property
+    def num_candidates(self) -> int | None:
+        """Candidates per question for multiple choice (the same in every split), else None."""
+        return next((examples.num_candidates for _, examples in self if examples.num_candidates), None)
 
 
 def _count(fraction: float, total: int) -> int:
@@ -136,7 +142,7 @@ def make_splits(
         test = source.test if source.test is not None else source.train
         if test is None:
             raise DataError("the source provided no examples to evaluate on")
-        train = validation = Examples.empty(test.origin, test.label_names)
+        train = validation = test.emptied()
     else:
         if source.train is None:
             raise DataError("the source provided no train split")
@@ -156,7 +162,7 @@ def make_splits(
             validation, train = _cut(pool, val_fraction, stream=_VALIDATION, split="validation",
                                      option="val_fraction", **options)
         else:
-            validation, train = Examples.empty(pool.origin, pool.label_names), pool
+            validation, train = pool.emptied(), pool
         if len(train) == 0:
             raise DataError(
                 f"the train split is empty: val_fraction={val_fraction} of the {len(pool)} "
@@ -165,6 +171,69 @@ def make_splits(
     if test_fraction < 1:
         test, _ = _cut(test, test_fraction, stream=_TEST, split="test", option="test_fraction", **options)
     return Splits(train, validation, test)
+
+
+#: The column each task reads besides the text (None: single texts).
+_TASK_COLUMNS = {"single": None, "pair": "text_pair_column", "similarity": "text_pair_column",
+                 "choice": "candidate_columns"}
+_COLUMN_USES = {
+    "text_pair_column": ("the 'pair' and 'similarity' tasks", "the column of each pair's second text"),
+    "candidate_columns": ("the 'choice' task", "one column per candidate, or one column of lists"),
+}
+
+
+def check_task_columns(
+    data: str | os.PathLike, task: str, *, text_pair_column: str | None,
+    candidate_columns: str | Sequence[str] | None, num_candidates: int | None,
+) -> None:
+    """A ``DataError`` unless ``task`` is known and the columns given are the ones it reads.
+
+    movie-reviews builds its pair and choice tasks itself, so it takes no columns.
+    """
+    if task not in _TASK_COLUMNS:
+        raise DataError(f"task must be one of {', '.join(map(repr, _TASK_COLUMNS))}, got {task!r}")
+    if num_candidates is not None:
+        if task != "choice":
+            raise DataError(f"num_candidates is for the 'choice' task, not {task!r}")
+        check_num_candidates(num_candidates)
+    needed = _TASK_COLUMNS[task]
+    given = {"text_pair_column": text_pair_column, "candidate_columns": candidate_columns}
+    for name, value in given.items():
+        if value is not None and name != needed:
+            raise DataError(f"{name} is for {_COLUMN_USES[name][0]}, not {task!r}")
+    if needed and given[needed] is None and os.fspath(data) != MOVIE_REVIEWS:
+        raise DataError(
+            f"task {task!r} needs {needed} ({_COLUMN_USES[needed][1]}); only {MOVIE_REVIEWS} builds "
+            f"its {task} examples itself"
+        )
+
+
+def derive_task(splits: Splits, task: str, *, seed: int, num_candidates: int | None = None) -> Splits:
+    """Each split of single reviews turned into ``task``'s examples, split by split, so
+    that no review reaches two splits (``msgpt.data.derived``); "single" keeps them.
+
+    "pair" and "similarity" give ``sentiment_pairs``, "choice" gives ``positive_choice``
+    with ``num_candidates`` (default 2).
+    """
+    if task == "single":
+        return splits
+    if task == "choice":
+        count = 2 if num_candidates is None else num_candidates
+        return Splits(*(positive_choice(examples, seed, count) for _, examples in splits))
+    return Splits(*(sentiment_pairs(examples, seed) for _, examples in splits))
+
+
+def _check_candidate_counts(splits: Splits, num_candidates: int | None, data: str | os.PathLike) -> None:
+    """One number of candidates in every split (static shapes), ``num_candidates`` if given."""
+    found = {name: examples.num_candidates for name, examples in splits if len(examples)}
+    counts = set(found.values())
+    if len(counts) > 1:
+        raise DataError(
+            f"{data}: the splits have different numbers of candidates per question "
+            f"({', '.join(f'{name} {count}' for name, count in found.items())})"
+        )
+    if num_candidates is not None and counts != {num_candidates}:
+        raise DataError(f"num_candidates={num_candidates}, but {data} has {counts.pop()} candidates per question")
 
 
 def load_splits(
@@ -183,6 +252,10 @@ def load_splits(
     clean: bool = True,
     cache_dir: str | os.PathLike | None = None,
     label_names: Sequence[str] | None = None,
+    task: str = "single",
+    text_pair_column: str | None = None,
+    candidate_columns: str | Sequence[str] | None = None,
+    num_candidates: int | None = None,
 ) -> Splits:
     """Load ``data`` (see ``load_source``) and cut it into train/validation/test.
 
@@ -196,18 +269,32 @@ def load_splits(
       through the source's names sorted (``Splits.label_names``); integer labels must be in
       ``[0, num_labels)`` (``[0, len(label_names))`` with names).
 
+    ``task`` is "single" (one text), "pair" or "similarity" (two texts: a file or hub
+    dataset needs ``text_pair_column``) or "choice" (a context and K candidates:
+    ``candidate_columns``, see ``read_file``; ``num_candidates``, when given, is the K
+    the data must have). movie-reviews builds its pair and choice tasks from its reviews
+    after splitting them (``derive_task``): the fractions count reviews, and a split of
+    N reviews gives about N / 2 pairs, or N / (2 (K - 1)) questions of K candidates.
+
     Same ``seed``, same splits. A split that comes out empty is a ``DataError``.
     """
     num_labels = check_num_labels(num_labels)
+    check_task_columns(data, task, text_pair_column=text_pair_column, candidate_columns=candidate_columns,
+                       num_candidates=num_candidates)
     source = load_source(
-        data, text_column=text_column, label_column=label_column, num_labels=num_labels,
-        clean=clean, cache_dir=cache_dir, include_train=not test_only, label_names=label_names,
+        data, text_column=text_column, label_column=label_column, text_pair_column=text_pair_column,
+        candidate_columns=candidate_columns, num_labels=num_labels, clean=clean, cache_dir=cache_dir,
+        include_train=not test_only, label_names=label_names,
     )
     splits = make_splits(
         source, train_fraction=train_fraction, val_fraction=val_fraction,
         test_fraction=test_fraction, holdout_fraction=holdout_fraction, test_only=test_only,
         seed=seed, stratify=stratify,
     )
+    if os.fspath(data) == MOVIE_REVIEWS:
+        splits = derive_task(splits, task, seed=seed, num_candidates=num_candidates)
+    elif task == "choice":
+        _check_candidate_counts(splits, num_candidates, data)
     for name, examples in splits:
         if len(examples):
             logger.info("%s split: %d examples, labels %s", name, len(examples), examples.label_counts())
