@@ -9,9 +9,10 @@ import mindspore.dataset as ds
 import numpy as np
 import pytest
 import torch
-from transformers import OpenAIGPTForSequenceClassification
+from transformers import OpenAIGPTForSequenceClassification, OpenAIGPTLMHeadModel, OpenAIGPTModel
 
 import msgpt
+from msgpt import compiled
 from msgpt.task_models import OpenAIGPTForMultipleChoice, OpenAIGPTForSimilarity
 from msgpt.trained import TASKS
 from msgpt.training import make_trainer, training_arguments
@@ -135,12 +136,29 @@ def test_hidden_states_are_those_of_the_flattened_sequences(tiny_config, tokeniz
 
 
 @pytest.mark.parametrize("task", ["similarity", "choice"])
+def test_compiled_blocks_run_the_flattened_sequences_as_hfs_forward_does(tiny_config, tokenizer, task):
+    model = _model(tiny_config, tokenizer, task)
+    ids, mask = _grouped(tokenizer, 3, 2, seed=6)
+    assert compiled.installed()
+    before = compiled.compile_stats()
+    logits = _logits(model, ids, mask)
+    after = compiled.compile_stats()
+    assert (after.calls - before.calls, after.fallbacks - before.fallbacks) == (tiny_config.n_layer, 0)
+    compiled.uninstall()
+    try:
+        np.testing.assert_allclose(_logits(model, ids, mask), logits, rtol=1e-4, atol=1e-5)
+    finally:
+        compiled.install()
+
+
+@pytest.mark.parametrize("task", ["similarity", "choice"])
 def test_lm_loss_of_grouped_sequences_is_that_of_the_flat_batch(tiny_config, tokenizer, task):
     model = _model(tiny_config, tokenizer, task)
     ids, mask = _grouped(tokenizer, 3, 2, seed=4)
     hidden = _outputs(model, ids, mask, output_hidden_states=True).hidden_states[-1]
     with torch.no_grad():
-        got = float(lm_loss_of_model(model, hidden, {"input_ids": torch.tensor(ids), "attention_mask": torch.tensor(mask)}))
+        inputs = {"input_ids": torch.tensor(ids), "attention_mask": torch.tensor(mask)}
+        got = float(lm_loss_of_model(model, hidden, inputs))
 
     # By hand, in NumPy: next-token cross-entropy of the 6 sequences, padded targets left out.
     flat_ids, flat_mask = ids.reshape(6, SEQ_LEN), mask.reshape(6, SEQ_LEN)
@@ -168,6 +186,25 @@ def test_each_task_saves_and_loads_as_its_own_class(tiny_config, tokenizer, tmp_
     if task in ("single", "pair"):
         ids, mask = ids[:, 0].copy(), mask[:, 0].copy()
     np.testing.assert_array_equal(_logits(loaded, ids, mask), _logits(model, ids, mask))
+
+
+@pytest.mark.parametrize("layout", ["hub", "language model"])
+def test_pretrained_transformer_weights_load_into_the_grouped_models(tiny_config, tokenizer, tmp_path, layout):
+    """The hub's openai-gpt holds a bare transformer (no prefix); a language model saved by
+    msgpt holds it under ``transformer.``: both fill the new models' transformer."""
+    torch.manual_seed(1)
+    tiny_config.vocab_size = tokenizer.vocab_size  # pre-trained without the fine-tuning tokens
+    source = OpenAIGPTModel(tiny_config) if layout == "hub" else OpenAIGPTLMHeadModel(tiny_config)
+    source.save_pretrained(tmp_path / "pretrained", safe_serialization=True)
+    bare = source if layout == "hub" else source.transformer
+    saved = {name: p.detach().numpy() for name, p in bare.named_parameters()}
+    for task in ("similarity", "choice"):
+        model = msgpt.load_model(tmp_path / "pretrained", tokenizer, num_labels=3, task=task)
+        state = {name: p.detach().numpy() for name, p in model.transformer.named_parameters()}
+        np.testing.assert_array_equal(state["h.1.mlp.c_fc.weight"], saved["h.1.mlp.c_fc.weight"])
+        rows = tokenizer.vocab_size
+        np.testing.assert_array_equal(state["tokens_embed.weight"][:rows], saved["tokens_embed.weight"])
+        assert state["tokens_embed.weight"].shape[0] == len(tokenizer)
 
 
 def test_folder_without_a_task_is_single_and_tasks_do_not_mix(tiny_config, tokenizer, tmp_path):
@@ -225,19 +262,21 @@ def _choice_rows(tokenizer, n, candidates, seed):
 
 
 def _similarity_rows(tokenizer, n, seed):
-    """Label 1 when both texts come from the upper half of the vocabulary; the pair
-    read in both orders."""
+    """``<bos> A <delim> B <eos>`` and ``<bos> B <delim> A <eos>``; label 1 when both
+    texts come from the upper half of the vocabulary, 0 when from the lower half."""
     rng = np.random.default_rng(seed)
     half = tokenizer.vocab_size // 2
+    delim = tokenizer.convert_tokens_to_ids("<delim>")
     rows = []
     for _ in range(n):
         label = int(rng.integers(0, 2))
-        ids, mask = _sequence(tokenizer, rng, int(rng.integers(4, SEQ_LEN + 1)), *((half, None) if label else (1, half)))
-        # The reversed order stands in for B <delim> A: the model does not know the difference.
-        length = int(mask.sum())
-        swapped = ids.copy()
-        swapped[1:length - 1] = ids[1:length - 1][::-1]
-        rows.append((np.stack([ids, swapped]), np.stack([mask, mask]), np.int32(label)))
+        low, high = (half, tokenizer.vocab_size) if label else (1, half)
+        a, b = (list(rng.integers(low, high, int(rng.integers(1, 6)))) for _ in range(2))
+        ids = np.full((2, SEQ_LEN), tokenizer.pad_token_id, np.int32)
+        for order, (first, second) in enumerate(((a, b), (b, a))):
+            tokens = [tokenizer.bos_token_id, *first, delim, *second, tokenizer.eos_token_id]
+            ids[order, : len(tokens)] = tokens
+        rows.append((ids, (ids != tokenizer.pad_token_id).astype(np.int32), np.int32(label)))
     return rows
 
 
@@ -250,10 +289,12 @@ def _dataset(rows, batch):
 
 @pytest.mark.parametrize("task", ["similarity", "choice"])
 def test_trainer_trains_evaluates_and_saves_grouped_models(tiny_config, tokenizer, tmp_path, task):
+    tokenizer.add_special_tokens({"additional_special_tokens": ["<delim>"]})  # before the model is built
     labels = 2 if task == "similarity" else 3
     make = (lambda n, seed: _similarity_rows(tokenizer, n, seed)) if task == "similarity" \
         else (lambda n, seed: _choice_rows(tokenizer, n, 3, seed))
     train, val_rows = make(32, 1), make(12, 2)
+    first_loss = {}
     for lm_coef in (0.0, 0.5):
         model = _model(tiny_config, tokenizer, task, num_labels=labels)
         model.train()
@@ -266,6 +307,7 @@ def test_trainer_trains_evaluates_and_saves_grouped_models(tiny_config, tokenize
         trainer.train()
         steps = [h for h in trainer.state.log_history if "loss" in h]
         assert len(steps) == 4 and all(np.isfinite(h["loss"]) and np.isfinite(h["grad_norm"]) for h in steps)
+        first_loss[lm_coef] = steps[0]["loss"]
 
         metrics = trainer.evaluate()
         output = trainer.predict(_dataset(val_rows, 8))
@@ -273,6 +315,9 @@ def test_trainer_trains_evaluates_and_saves_grouped_models(tiny_config, tokenize
         expected = [row[2] for row in val_rows]
         np.testing.assert_array_equal(output.label_ids, expected)
         assert metrics["eval_accuracy"] == pytest.approx(np.mean(output.predictions.argmax(-1) == expected))
+
+    # Same start, same first batch: λ × the LM loss (about log(vocab) = 5 untrained) on top.
+    assert first_loss[0.5] > first_loss[0.0] + 1.0
 
     folder = msgpt.save_pretrained(trainer.model, tokenizer, tmp_path / "best", max_seq_len=SEQ_LEN)
     loaded, _ = msgpt.load_pretrained(folder, fast=True)
