@@ -168,11 +168,13 @@ def load_model(
     _check_num_labels(num_labels)
     source = resolve_local_or_hub(name_or_path, required_files=MODEL_FILES, what="model")
     kwargs = hub_load_kwargs(source, "model") if isinstance(source, str) else {}
-    model = model_type.from_pretrained(str(source), num_labels=num_labels, **kwargs)
-    saved_task = recorded_task(model.config)
+    config = OpenAIGPTConfig.from_pretrained(str(source), num_labels=num_labels, **kwargs)
+    saved_task = recorded_task(config)
     if saved_task not in (None, task):
-        # Same-shaped heads (single vs similarity) would otherwise load without a word.
+        # Before the weights: same-shaped heads (single vs similarity) would load without
+        # a word, others fail on a size mismatch that does not name the task.
         raise ValueError(f"{name_or_path} holds a {saved_task!r} model, not a {task!r} one")
+    model = model_type.from_pretrained(str(source), config=config, **kwargs)
     set_label_names(model.config, label_names)
     record_task(model.config, task)
     return prepare_model(model, tokenizer)

@@ -211,6 +211,8 @@ def test_folder_without_a_task_is_single_and_tasks_do_not_mix(tiny_config, token
     folder = msgpt.save_pretrained(_model(tiny_config, tokenizer, "similarity"), tokenizer, tmp_path / "sim")
     with pytest.raises(ValueError, match="holds a 'similarity' model, not a 'single' one"):
         msgpt.load_model(folder, tokenizer, num_labels=3)
+    with pytest.raises(ValueError, match="holds a 'similarity' model, not a 'choice' one"):
+        msgpt.load_model(folder, tokenizer, num_labels=3, task="choice")  # a head of another shape
 
     config_file = folder / "config.json"
     config = json.loads(config_file.read_text())
