@@ -407,9 +407,10 @@ def make_trainer(
     """A ``MindSporeTrainer`` for a GPT-1 classifier on MindSpore datasets.
 
     ``train_dataset``/``eval_dataset`` are batched MindSpore datasets (columns
-    ``input_ids``, ``attention_mask`` ``[batch, seq]``, or ``[batch, S, seq]`` for the
-    similarity and multiple-choice models, and ``labels``); ``eval_dataset`` must be validation
-    data, never the training set. ``tokenizer`` is saved with each checkpoint.
+    ``input_ids`` and ``attention_mask``, ``[batch, seq]`` or, for the similarity and
+    multiple-choice models, ``[batch, S, seq]``; ``labels`` ``[batch]``);
+    ``eval_dataset`` must be validation data, never the training set. ``tokenizer`` is
+    saved with each checkpoint.
     ``early_stopping_patience=N`` stops training once the validation metric
     (``args.metric_for_best_model``, accuracy by default) has not improved for N
     evaluations; the best model is loaded at the end (``msgpt.training.early_stopping``).
