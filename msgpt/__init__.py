@@ -55,6 +55,9 @@ _EXPORTS = {
     "check_max_length": "msgpt.model",
     "save_pretrained": "msgpt.model",
     "load_pretrained": "msgpt.model",
+    "model_class": "msgpt.model",
+    "OpenAIGPTForSimilarity": "msgpt.task_models",
+    "OpenAIGPTForMultipleChoice": "msgpt.task_models",
     # pre-training (GPT-1's first stage)
     "build_lm_model": "msgpt.language_model",
     "load_lm_model": "msgpt.language_model",

@@ -1,8 +1,13 @@
-"""GPT-1 for sequence classification: load, build, prepare for the tokenizer, save.
+"""GPT-1 for classification tasks: load, build, prepare for the tokenizer, save.
 
-``OpenAIGPTForSequenceClassification`` reads the hidden state of the last token that is
-not ``config.pad_token_id``, so with ``<bos> text <eos>`` and right padding the head reads
-``<eos>``, the paper's extract token.
+One model class per task (``msgpt.trained.TASKS``, the paper's sec. 3.3):
+``OpenAIGPTForSequenceClassification`` for a single text and for a pair (the same
+model; only the input has a delimiter), ``OpenAIGPTForSimilarity`` and
+``OpenAIGPTForMultipleChoice`` (``msgpt.task_models``) for similarity and multiple
+choice. All read the hidden state of the last token that is not
+``config.pad_token_id``, so with ``<bos> ... <eos>`` and right padding the head reads
+``<eos>``, the paper's extract token. The task is recorded in the config
+(``msgpt.trained``), so a saved folder loads back as the class it was saved from.
 """
 
 from __future__ import annotations
@@ -16,7 +21,16 @@ from msgpt import _mindnlp  # noqa: F401  (mindnlp before transformers)
 from msgpt.hub import hub_load_kwargs, resolve_local_or_hub
 from msgpt.io import atomic_directory
 from msgpt.labels import set_label_names
-from msgpt.trained import record_training, trained_truncation_side
+from msgpt.task_models import OpenAIGPTForMultipleChoice, OpenAIGPTForSimilarity
+from msgpt.trained import (
+    DEFAULT_TASK,
+    check_task,
+    record_task,
+    record_training,
+    recorded_task,
+    trained_task,
+    trained_truncation_side,
+)
 from transformers import (
     OpenAIGPTConfig,
     OpenAIGPTForSequenceClassification,
@@ -27,6 +41,15 @@ from transformers import (
 logger = logging.getLogger(__name__)
 
 MODEL_FILES = ("config.json", "model.safetensors|pytorch_model.bin|model.safetensors.index.json")
+
+#: The model class of each task; pair classification is single-text classification's
+#: model on ``<bos> premise <delim> hypothesis <eos>``.
+MODEL_CLASSES: dict[str, type[PreTrainedModel]] = {
+    "single": OpenAIGPTForSequenceClassification,
+    "pair": OpenAIGPTForSequenceClassification,
+    "similarity": OpenAIGPTForSimilarity,
+    "choice": OpenAIGPTForMultipleChoice,
+}
 
 
 def _check_num_labels(num_labels: int) -> None:
@@ -41,9 +64,12 @@ def small_gpt_config(vocab_size: int, **overrides: Any) -> OpenAIGPTConfig:
     return OpenAIGPTConfig(vocab_size=vocab_size, **settings)
 
 
-def prepare_model(
-    model: OpenAIGPTForSequenceClassification, tokenizer: PreTrainedTokenizerBase
-) -> OpenAIGPTForSequenceClassification:
+def model_class(task: str) -> type[PreTrainedModel]:
+    """The model class for ``task`` (a ``ValueError`` listing the tasks otherwise)."""
+    return MODEL_CLASSES[check_task(task)]
+
+
+def prepare_model(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase) -> PreTrainedModel:
     """Fit ``model`` to ``tokenizer``: its pad/bos/eos ids, one embedding row per token.
 
     The embeddings are resized to ``len(tokenizer)`` (whatever was added before); rows
@@ -101,17 +127,25 @@ def build_model(
     tokenizer: PreTrainedTokenizerBase,
     num_labels: int = 2,
     label_names: Sequence[str] | None = None,
-) -> OpenAIGPTForSequenceClassification:
-    """A randomly initialised classifier from ``config`` (a config or a dict of its fields).
+    *,
+    task: str = DEFAULT_TASK,
+) -> PreTrainedModel:
+    """A randomly initialised model for ``task`` from ``config`` (a config or a dict of
+    its fields): ``"single"``, ``"pair"``, ``"similarity"`` or ``"choice"``.
 
+    ``num_labels`` is the number of classes; for ``"choice"``, whose head gives one
+    score per candidate whatever their number, it is the number of candidates per
+    question (``config.num_labels``: what predictions and metrics are sized by).
     ``label_names`` (one per class) are kept in the config as ``id2label``/``label2id``.
     """
+    model_type = model_class(task)
     _check_num_labels(num_labels)
     if not isinstance(config, OpenAIGPTConfig):
         config = OpenAIGPTConfig(**dict(config))
     config.num_labels = num_labels
     set_label_names(config, label_names)
-    return prepare_model(OpenAIGPTForSequenceClassification(config), tokenizer)
+    record_task(config, task)
+    return prepare_model(model_type(config), tokenizer)
 
 
 def load_model(
@@ -119,24 +153,34 @@ def load_model(
     tokenizer: PreTrainedTokenizerBase,
     num_labels: int = 2,
     label_names: Sequence[str] | None = None,
-) -> OpenAIGPTForSequenceClassification:
-    """Load a classifier from a hub name (``openai-gpt``) or a local folder.
+    *,
+    task: str = DEFAULT_TASK,
+) -> PreTrainedModel:
+    """Load a model for ``task`` from a hub name (``openai-gpt``) or a local folder.
 
-    A pretrained language model gets a new, randomly initialised classification head;
-    a folder saved by ``save_pretrained`` comes back as it was. ``label_names`` replace
-    the config's names (``id2label``/``label2id``).
+    A pretrained language model gets a new, randomly initialised head; a folder saved
+    by ``save_pretrained`` comes back as it was, and must have been saved for the same
+    task when it records one. ``num_labels`` as in ``build_model`` (for ``"choice"``,
+    candidates per question); ``label_names`` replace the config's names
+    (``id2label``/``label2id``).
     """
+    model_type = model_class(task)
     _check_num_labels(num_labels)
     source = resolve_local_or_hub(name_or_path, required_files=MODEL_FILES, what="model")
     kwargs = hub_load_kwargs(source, "model") if isinstance(source, str) else {}
-    model = OpenAIGPTForSequenceClassification.from_pretrained(
-        str(source), num_labels=num_labels, **kwargs
-    )
+    config = OpenAIGPTConfig.from_pretrained(str(source), num_labels=num_labels, **kwargs)
+    saved_task = recorded_task(config)
+    if saved_task not in (None, task):
+        # Before the weights: same-shaped heads (single vs similarity) would load without
+        # a word, others fail on a size mismatch that does not name the task.
+        raise ValueError(f"{name_or_path} holds a {saved_task!r} model, not a {task!r} one")
+    model = model_type.from_pretrained(str(source), config=config, **kwargs)
     set_label_names(model.config, label_names)
+    record_task(model.config, task)
     return prepare_model(model, tokenizer)
 
 
-def check_max_length(model: OpenAIGPTForSequenceClassification, max_length: int) -> int:
+def check_max_length(model: PreTrainedModel, max_length: int) -> int:
     """``max_length`` if the model has a position for every token, else a ValueError."""
     positions = model.config.n_positions
     if not isinstance(max_length, int) or max_length < 3:
@@ -171,8 +215,9 @@ def save_pretrained(
 
 def load_pretrained(
     folder: str | os.PathLike, *, fast: bool = False
-) -> tuple[OpenAIGPTForSequenceClassification, PreTrainedTokenizerBase]:
-    """Model and tokenizer from a folder written by ``save_pretrained``."""
+) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    """Model (the class of the task it records) and tokenizer from a folder written by
+    ``save_pretrained``."""
     from msgpt.tokenizer import load_tokenizer
 
     folder = Path(folder)
@@ -181,4 +226,5 @@ def load_pretrained(
     side = trained_truncation_side(config)
     if side is not None:
         tokenizer.truncation_side = side  # texts are cut where they were cut in training
-    return load_model(folder, tokenizer, num_labels=config.num_labels), tokenizer
+    model = load_model(folder, tokenizer, num_labels=config.num_labels, task=trained_task(config))
+    return model, tokenizer

@@ -1,10 +1,12 @@
 """What a trained model folder remembers of its training, beyond the weights.
 
-``config.json`` gets ``"msgpt": {"max_seq_len": 128, "truncation_side": "left"}``: the
-length and the side reviews were cut to in training. Reading texts at another length
-changes what the classifier sees (a model trained on 128 tokens scores lower, and far
-slower, at 512), so evaluation and prediction default to these. Folders saved without
-them fall back to the model's positions.
+``config.json`` gets ``"msgpt": {"max_seq_len": 128, "truncation_side": "left", "task":
+"single"}``: the length and the side reviews were cut to in training, and the task the
+model's inputs and head are for (``TASKS``). Reading texts at another length changes
+what the classifier sees (a model trained on 128 tokens scores lower, and far slower, at
+512), so evaluation and prediction default to these. Folders saved without a length fall
+back to the model's positions; without a task, they are ``"single"`` (all folders
+before tasks were).
 
 Nothing here imports MindSpore or mindnlp: a command line reads a folder before
 anything heavy starts.
@@ -23,13 +25,31 @@ from msgpt.labels import config_label_names
 #: The config attribute (a dict, saved in config.json) that holds the training settings.
 CONFIG_KEY = "msgpt"
 SIDES = ("left", "right")
+#: The paper's task inputs (sec. 3.3): one text, a text pair (entailment), a pair read in
+#: both orders (similarity), a context with candidate answers (multiple choice).
+TASKS = ("single", "pair", "similarity", "choice")
+DEFAULT_TASK = "single"
+
+
+def check_task(task: object) -> str:
+    """``task`` when it is one of ``TASKS``, else a ``ValueError`` listing them."""
+    if task not in TASKS:
+        raise ValueError(f"task must be one of {', '.join(TASKS)}, got {task!r}")
+    return task
 
 
 def record_training(config: Any, max_seq_len: int, truncation_side: str) -> None:
-    """Write the max length and truncation side of training into a model config."""
+    """Write the max length and truncation side of training into a model config (the
+    task recorded there stays)."""
     if truncation_side not in SIDES:
         raise ValueError(f"truncation side must be one of {SIDES}, got {truncation_side!r}")
-    setattr(config, CONFIG_KEY, {"max_seq_len": int(max_seq_len), "truncation_side": truncation_side})
+    settings = {**_settings(config), "max_seq_len": int(max_seq_len), "truncation_side": truncation_side}
+    setattr(config, CONFIG_KEY, settings)
+
+
+def record_task(config: Any, task: str) -> None:
+    """Write the model's task (one of ``TASKS``) into a model config."""
+    setattr(config, CONFIG_KEY, {**_settings(config), "task": check_task(task)})
 
 
 def _settings(config: Any) -> dict[str, Any]:
@@ -49,6 +69,19 @@ def trained_truncation_side(config: Any) -> str | None:
     return value if value in SIDES else None
 
 
+def recorded_task(config: Any) -> str | None:
+    """The task a model config records (None if none); a ``ValueError`` for a task
+    msgpt does not know."""
+    value = _settings(config).get("task")
+    return None if value is None else check_task(value)
+
+
+def trained_task(config: Any) -> str:
+    """The task a model config records, ``"single"`` if none (folders saved before
+    msgpt had tasks)."""
+    return recorded_task(config) or DEFAULT_TASK
+
+
 @dataclass(frozen=True)
 class ModelFolder:
     """What ``config.json`` of a saved classifier says, read without loading the model."""
@@ -59,6 +92,7 @@ class ModelFolder:
     label_names: tuple[str, ...] | None
     max_seq_len: int | None
     truncation_side: str | None
+    task: str
 
 
 def read_model_folder(folder: str | os.PathLike) -> ModelFolder:
@@ -76,6 +110,10 @@ def read_model_folder(folder: str | os.PathLike) -> ModelFolder:
         raise ValueError(f"{config_file} is not valid JSON ({error})") from None
     if not isinstance(config, dict) or "n_positions" not in config:
         raise ValueError(f"{config_file} is not a GPT-1 config (no n_positions)")
+    try:
+        task = trained_task(config)
+    except ValueError as error:
+        raise ValueError(f"{config_file}: {error}") from None
     id2label = config.get("id2label") or {}
     return ModelFolder(
         path=path,
@@ -84,4 +122,5 @@ def read_model_folder(folder: str | os.PathLike) -> ModelFolder:
         label_names=config_label_names(config),
         max_seq_len=trained_max_length(config),
         truncation_side=trained_truncation_side(config),
+        task=task,
     )

@@ -190,7 +190,7 @@ def test_names_and_length_round_trip_through_save_and_load(saved):
     config = json.loads((saved / "config.json").read_text())
     assert config["id2label"] == {"0": "neg", "1": "mid", "2": "pos"}
     assert config["label2id"] == {"neg": 0, "mid": 1, "pos": 2}
-    assert config["msgpt"] == {"max_seq_len": 16, "truncation_side": "left"}
+    assert config["msgpt"] == {"max_seq_len": 16, "truncation_side": "left", "task": "single"}
     folder = msgpt.read_model_folder(saved)
     assert (folder.num_labels, folder.label_names, folder.max_seq_len, folder.truncation_side, folder.n_positions) \
         == (3, ("neg", "mid", "pos"), 16, "left", 64)
@@ -214,7 +214,7 @@ def test_predict_gives_names_and_reads_at_the_trained_length(saved):
 
 def test_folder_without_a_recorded_length_reads_at_its_positions(tiny_model, tokenizer, tmp_path):
     folder = msgpt.save_pretrained(tiny_model, tokenizer, tmp_path / "old")
-    assert "msgpt" not in json.loads((folder / "config.json").read_text())
+    assert json.loads((folder / "config.json").read_text())["msgpt"] == {"task": "single"}  # no length
     assert msgpt.read_model_folder(folder).max_seq_len is None
     default = msgpt.predict([LONG], folder)
     np.testing.assert_allclose(default.probabilities, msgpt.predict([LONG], folder, max_length=64).probabilities,

@@ -46,10 +46,15 @@ def lm_loss(
 
 
 def lm_loss_of_model(model: torch.nn.Module, hidden_states: torch.Tensor, inputs: dict) -> torch.Tensor:
-    """``lm_loss`` with the head tied to ``model``'s input embeddings."""
-    return lm_loss(
-        hidden_states,
-        model.get_input_embeddings().weight,
-        inputs["input_ids"],
-        inputs.get("attention_mask"),
-    )
+    """``lm_loss`` with the head tied to ``model``'s input embeddings.
+
+    Inputs of several sequences per example (``[batch, S, seq]``: similarity, multiple
+    choice) are flattened to ``[batch * S, seq]``, as the transformer ran them and as
+    ``hidden_states`` are: every sequence counts as one of the batch.
+    """
+    input_ids, attention_mask = inputs["input_ids"], inputs.get("attention_mask")
+    if input_ids.ndim == 3:
+        input_ids = input_ids.reshape(-1, input_ids.shape[-1])
+        if attention_mask is not None:
+            attention_mask = attention_mask.reshape(-1, attention_mask.shape[-1])
+    return lm_loss(hidden_states, model.get_input_embeddings().weight, input_ids, attention_mask)

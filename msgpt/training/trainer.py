@@ -45,7 +45,6 @@ import torch
 from transformers import Trainer, TrainerState, TrainingArguments
 from transformers.trainer import PREFIX_CHECKPOINT_DIR, TRAINER_STATE_NAME
 from transformers.trainer_utils import get_last_checkpoint
-from transformers.modeling_outputs import SequenceClassifierOutput
 from transformers.training_args import OptimizerNames
 
 from msgpt.distributed import broadcast_object, distributed_info
@@ -343,7 +342,7 @@ class MindSporeTrainer(Trainer):
         if not return_outputs:
             return loss
         # Without the hidden states, which prediction_step would collect as predictions.
-        return loss, SequenceClassifierOutput(loss=loss, logits=outputs.logits)
+        return loss, type(outputs)(loss=loss, logits=outputs.logits)
 
 
 def _check_validation_data(args: TrainingArguments, train_dataset: Any, eval_dataset: Any) -> None:
@@ -408,8 +407,10 @@ def make_trainer(
     """A ``MindSporeTrainer`` for a GPT-1 classifier on MindSpore datasets.
 
     ``train_dataset``/``eval_dataset`` are batched MindSpore datasets (columns
-    ``input_ids``, ``attention_mask``, ``labels``); ``eval_dataset`` must be validation
-    data, never the training set. ``tokenizer`` is saved with each checkpoint.
+    ``input_ids`` and ``attention_mask``, ``[batch, seq]`` or, for the similarity and
+    multiple-choice models, ``[batch, S, seq]``; ``labels`` ``[batch]``);
+    ``eval_dataset`` must be validation data, never the training set. ``tokenizer`` is
+    saved with each checkpoint.
     ``early_stopping_patience=N`` stops training once the validation metric
     (``args.metric_for_best_model``, accuracy by default) has not improved for N
     evaluations; the best model is loaded at the end (``msgpt.training.early_stopping``).
