@@ -39,7 +39,7 @@ _EXPORTS = {
     "encode_batch": "msgpt.tokenizer",
     "SPECIAL_TOKENS": "msgpt.tokenizer",
     "DELIMITER": "msgpt.tokenizer",
-    "TASKS": "msgpt.tokenizer",
+    "TASKS": "msgpt.trained",
     "needs_delimiter": "msgpt.tokenizer",
     "delimiter_id": "msgpt.tokenizer",
     "encode_pair_batch": "msgpt.task_inputs",

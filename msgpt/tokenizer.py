@@ -15,6 +15,7 @@ from typing import Sequence
 
 from msgpt import _mindnlp  # noqa: F401  (mindnlp before transformers)
 from msgpt.hub import hub_load_kwargs, resolve_local_or_hub
+from msgpt.trained import TASKS, check_task  # noqa: F401  (TASKS: msgpt.tokenizer.TASKS as before)
 from transformers import OpenAIGPTTokenizer, OpenAIGPTTokenizerFast, PreTrainedTokenizerBase
 
 logger = logging.getLogger(__name__)
@@ -24,16 +25,11 @@ TOKENIZER_FILES = ("vocab.json", "merges.txt")
 MIN_LENGTH = 3  # <bos>, at least one text token, <eos>
 #: The paper's ``$`` between two segments: a special token, so no text ever produces it.
 DELIMITER = "<delim>"
-#: The paper's task input transformations: one text, a pair (entailment), a pair read in
-#: both orders (similarity), a context with each of its candidates (multiple choice).
-TASKS = ("single", "pair", "similarity", "choice")
 
 
 def needs_delimiter(task: str) -> bool:
-    """Whether ``task``'s inputs have two segments, hence ``<delim>``."""
-    if task not in TASKS:
-        raise ValueError(f"unknown task {task!r}: choose one of {', '.join(TASKS)}")
-    return task != "single"
+    """Whether ``task``'s inputs (``msgpt.trained.TASKS``) have two segments, hence ``<delim>``."""
+    return check_task(task) != "single"
 
 
 def load_tokenizer(

@@ -113,7 +113,7 @@ def test_choice_rows_hold_one_sequence_per_candidate(tokenizer):
     ("pair", Examples(["a"], [0], "mem"), "task 'pair' reads text pairs, but .* have single texts"),
     ("similarity", Examples(["a"], [0], "mem", candidates=[("b", "c")]), "reads text pairs, but .* have candidates"),
     ("choice", Examples(["a"], [0], "mem", text_pairs=["b"]), "task 'choice' reads candidates, but .* have text pairs"),
-    ("triple", Examples(["a"], [0], "mem"), "unknown task 'triple'"),
+    ("triple", Examples(["a"], [0], "mem"), "task must be one of single, pair, similarity, choice, got 'triple'"),
 ])
 def test_the_task_must_match_the_examples(tokenizer, task, examples, message):
     with pytest.raises(ValueError, match=message):

@@ -56,7 +56,7 @@ def test_load_tokenizer_adds_the_delimiter_only_when_asked(tokenizer_dir):
 def test_needs_delimiter_knows_the_tasks():
     assert msgpt.TASKS == ("single", "pair", "similarity", "choice")
     assert [msgpt.needs_delimiter(task) for task in msgpt.TASKS] == [False, True, True, True]
-    with pytest.raises(ValueError, match="unknown task 'triple'.*single, pair, similarity, choice"):
+    with pytest.raises(ValueError, match="task must be one of single, pair, similarity, choice, got 'triple'"):
         msgpt.needs_delimiter("triple")
 
 

@@ -115,9 +115,9 @@ _INPUTS = {"single": "single texts", "pair": "text pairs", "similarity": "text p
 def _check_task(examples: Examples, task: str) -> None:
     """A ``ValueError`` unless ``examples`` hold the inputs ``task`` reads (none to check
     when there are no examples)."""
-    from msgpt.tokenizer import needs_delimiter
+    from msgpt.trained import check_task
 
-    needs_delimiter(task)  # rejects unknown tasks
+    check_task(task)
     if len(examples) == 0:
         return
     have = "text pairs" if examples.text_pairs is not None else (
