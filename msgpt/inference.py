@@ -1,4 +1,9 @@
-"""Inference: texts in, labels and class probabilities out."""
+"""Inference: texts in, labels and class probabilities out.
+
+For the paper's other inputs (sec. 3.3) the model's recorded task (``msgpt.trained``)
+says what else it reads: ``text_pairs`` (pair, similarity) or ``candidates`` (choice,
+where the "classes" are the candidates and the label is the right one's index).
+"""
 
 from __future__ import annotations
 
@@ -13,9 +18,10 @@ from msgpt import _mindnlp  # noqa: F401  (mindnlp before torch/transformers)
 from msgpt.data.batching import padded_length
 from msgpt.labels import config_label_names, name_of
 from msgpt.model import check_max_length, load_pretrained
+from msgpt.task_inputs import encode_choice_batch, encode_pair_batch, encode_similarity_batch
 from msgpt.tokenizer import encode_batch
-from msgpt.trained import trained_max_length
-from transformers import OpenAIGPTForSequenceClassification, PreTrainedTokenizerBase
+from msgpt.trained import trained_max_length, trained_task
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 
 @dataclass(frozen=True)
@@ -53,17 +59,49 @@ def pad_right(
     return input_ids, attention_mask
 
 
-def default_max_length(model: OpenAIGPTForSequenceClassification) -> int:
+def default_max_length(model: PreTrainedModel) -> int:
     """The length a model reads texts at by default: the one it was trained at when its
     config records it (``msgpt.trained``), else all its positions."""
     return trained_max_length(model.config) or model.config.n_positions
 
 
+def _encode(
+    task: str,
+    tokenizer: PreTrainedTokenizerBase,
+    texts: list[str],
+    text_pairs: Sequence[str] | None,
+    candidates: Sequence[Sequence[str]] | None,
+    max_length: int,
+) -> list[list[list[int]]]:
+    """Each input as the group of token sequences the model reads (one for single and
+    pair, the two orders for similarity, one per candidate for choice)."""
+    wanted = {"pair": "text_pairs", "similarity": "text_pairs", "choice": "candidates"}.get(task)
+    for name, value in (("text_pairs", text_pairs), ("candidates", candidates)):
+        if value is None and name == wanted:
+            raise ValueError(f"a {task!r} model reads {name}: pass {name}= with the texts")
+        if value is not None and name != wanted:
+            raise ValueError(f"a {task!r} model does not read {name}")
+        if value is not None and len(value) != len(texts):
+            raise ValueError(f"{len(texts)} texts but {len(value)} {name.replace('_', ' ')}")
+    if task == "single":
+        return [[ids] for ids in encode_batch(tokenizer, texts, max_length)]
+    if task == "pair":
+        return [[ids] for ids in encode_pair_batch(tokenizer, texts, list(text_pairs), max_length)]
+    if task == "similarity":
+        return encode_similarity_batch(tokenizer, texts, list(text_pairs), max_length)
+    candidates = [tuple(row) for row in candidates]
+    if len({len(row) for row in candidates}) != 1 or len(candidates[0]) < 2:
+        raise ValueError("every question needs the same number (>= 2) of candidates")
+    return encode_choice_batch(tokenizer, texts, candidates, max_length)
+
+
 def predict(
     texts: Sequence[str],
-    model: str | os.PathLike | OpenAIGPTForSequenceClassification,
+    model: str | os.PathLike | PreTrainedModel,
     tokenizer: PreTrainedTokenizerBase | None = None,
     *,
+    text_pairs: Sequence[str] | None = None,
+    candidates: Sequence[Sequence[str]] | None = None,
     batch_size: int = 32,
     max_length: int | None = None,
     progress: bool = False,
@@ -72,7 +110,13 @@ def predict(
 
     ``max_length`` defaults to the length the model was trained at (recorded by
     ``save_pretrained`` and the recipe), else to its number of positions; longer texts
-    are truncated on the tokenizer's side, keeping ``<eos>``. ``progress`` shows a bar.
+    are truncated on the tokenizer's side, keeping ``<eos>`` (and ``<delim>``: pairs lose
+    tokens from their longer segment first). ``progress`` shows a bar.
+
+    A pair or similarity model also takes ``text_pairs`` (the second text of each), a
+    multiple-choice model ``candidates`` (a sequence of answers per text, the same number
+    for each): its probabilities are over the candidates and its labels are the index of
+    the chosen one.
     """
     import torch  # mindtorch, once mindnlp is imported
 
@@ -82,25 +126,33 @@ def predict(
         raise ValueError("pass the tokenizer together with a model object")
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    names = config_label_names(model.config)
+    task = trained_task(model.config)
+    names = None if task == "choice" else config_label_names(model.config)
+    texts = list(texts)
     if not texts:
-        num_labels = model.config.num_labels
-        return Predictions(np.zeros(0, dtype=np.int64), np.zeros((0, num_labels), dtype=np.float32), names)
+        width = len(candidates[0]) if task == "choice" and candidates else model.config.num_labels
+        return Predictions(np.zeros(0, dtype=np.int64), np.zeros((0, width), dtype=np.float32), names)
     max_length = check_max_length(model, max_length or default_max_length(model))
-    encoded = encode_batch(tokenizer, list(texts), max_length)
+    groups = _encode(task, tokenizer, texts, text_pairs, candidates, max_length)
+    grouped = task in ("similarity", "choice")  # inputs [batch, S, seq]
     # Batches of similar lengths pad less; rows go back to the input order at the end.
-    order = np.argsort([len(ids) for ids in encoded], kind="stable")
+    order = np.argsort([max(len(ids) for ids in group) for group in groups], kind="stable")
     model.eval()
-    probs = np.zeros((len(encoded), model.config.num_labels), dtype=np.float32)
-    with torch.no_grad(), tqdm(total=len(encoded), unit="text", disable=not progress) as bar:
-        for start in range(0, len(encoded), batch_size):
+    probs: np.ndarray | None = None
+    with torch.no_grad(), tqdm(total=len(groups), unit="text", disable=not progress) as bar:
+        for start in range(0, len(groups), batch_size):
             rows = order[start : start + batch_size]
-            input_ids, attention_mask = pad_right(
-                [encoded[row] for row in rows], tokenizer.pad_token_id, max_length
-            )
+            sequences = [ids for row in rows for ids in groups[row]]
+            input_ids, attention_mask = pad_right(sequences, tokenizer.pad_token_id, max_length)
+            if grouped:
+                shape = (len(rows), len(groups[rows[0]]), input_ids.shape[-1])
+                input_ids, attention_mask = input_ids.reshape(shape), attention_mask.reshape(shape)
             logits = model(
                 input_ids=torch.tensor(input_ids), attention_mask=torch.tensor(attention_mask)
             ).logits
-            probs[rows] = torch.softmax(logits.float(), dim=-1).numpy()
+            batch_probs = torch.softmax(logits.float(), dim=-1).numpy()
+            if probs is None:
+                probs = np.zeros((len(groups), batch_probs.shape[-1]), dtype=np.float32)
+            probs[rows] = batch_probs
             bar.update(len(rows))
     return Predictions(labels=probs.argmax(axis=-1), probabilities=probs, label_names=names)
