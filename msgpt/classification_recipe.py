@@ -25,7 +25,9 @@ from msgpt import demo
 from msgpt.cli import (
     RecipeError,
     add_device_argument,
+    add_stopping_arguments,
     check_batch_and_length,
+    check_stopping_arguments,
     last_checkpoint,
     parse_label_names_option,
     prepare_output_dir,
@@ -85,12 +87,7 @@ def add_classification_arguments(
     add("--seed", type=int, default=42, help="seed for splits, shuffling and initialisation (default: 42)")
     add("--lm-coef", type=float, default=0.0, help="weight of GPT-1's auxiliary LM loss (default: 0; paper: 0.5)")
     add("--resume", action="store_true", help="continue from the last checkpoint in --output-dir")
-    add("--max-steps", type=int, default=-1, help="stop after this many optimizer steps (default: no limit)")
-    add("--early-stopping-patience", type=int, metavar="N",
-        help="stop when validation accuracy has not improved for N evaluations, keeping the best model "
-        "(default: train to the end)")
-    add("--eval-steps", type=int, metavar="N",
-        help="evaluate and save a checkpoint every N optimizer steps (default: at the end of each epoch)")
+    add_stopping_arguments(parser, "validation accuracy")
     # A recipe without --task (imdb.py) classifies single texts.
     parser.set_defaults(task="single", text_pair_column=None, candidate_columns=None)
 
@@ -134,14 +131,7 @@ def check_classification_arguments(args: argparse.Namespace) -> None:
         raise RecipeError(f"--num-labels {args.num_labels} disagrees with the {len(args.label_names)} --label-names")
     if args.lm_coef < 0:
         raise RecipeError(f"--lm-coef must be >= 0, got {args.lm_coef}")
-    if args.max_steps == 0 or args.max_steps < -1:
-        raise RecipeError(f"--max-steps must be positive (or -1 for no limit), got {args.max_steps}")
-    for name in ("early_stopping_patience", "eval_steps"):
-        value = getattr(args, name)
-        if value is not None and (value < 1 or args.eval_only):
-            flag = f"--{name.replace('_', '-')}"
-            raise RecipeError(f"{flag} is for training, not --eval-only" if args.eval_only
-                              else f"{flag} must be at least 1, got {value}")
+    check_stopping_arguments(args, evaluating_only=args.eval_only)
     for name in ("train_fraction", "val_fraction", "test_fraction"):
         value = getattr(args, name)
         if not 0 < value <= 1 or (name == "val_fraction" and value == 1):
