@@ -1,4 +1,4 @@
-"""What every msgpt recipe's command line shares: one-line errors, the device option,
+"""What every msgpt recipe's command line shares: one-line errors, the device and stopping options,
 the output folder's guard, resuming, and a ``main`` that works alone or under ``msrun``.
 
     parser = OneLineParser(prog="my_recipe.py", description=__doc__)
@@ -42,6 +42,31 @@ def check_batch_and_length(args: argparse.Namespace) -> None:
         raise RecipeError(f"--batch-size must be at least 1, got {args.batch_size}")
     if args.max_seq_len is not None and args.max_seq_len < 3:
         raise RecipeError(f"--max-seq-len must be at least 3 (<bos>, a token, <eos>), got {args.max_seq_len}")
+
+
+def add_stopping_arguments(parser: argparse.ArgumentParser, watched: str) -> None:
+    """``--max-steps``, ``--early-stopping-patience`` (on ``watched``, e.g. "validation
+    accuracy") and ``--eval-steps``, as every training recipe takes them."""
+    add = parser.add_argument
+    add("--max-steps", type=int, default=-1, help="stop after this many optimizer steps (default: no limit)")
+    add("--early-stopping-patience", type=int, metavar="N",
+        help=f"stop when {watched} has not improved for N evaluations, keeping the best model "
+        "(default: train to the end)")
+    add("--eval-steps", type=int, metavar="N",
+        help="evaluate and save a checkpoint every N optimizer steps (default: at the end of each epoch)")
+
+
+def check_stopping_arguments(args: argparse.Namespace, *, evaluating_only: bool = False) -> None:
+    """The values of ``add_stopping_arguments``' options; with ``evaluating_only`` the two
+    that only training reads are refused."""
+    if args.max_steps == 0 or args.max_steps < -1:
+        raise RecipeError(f"--max-steps must be positive (or -1 for no limit), got {args.max_steps}")
+    for name in ("early_stopping_patience", "eval_steps"):
+        value = getattr(args, name)
+        if value is not None and (value < 1 or evaluating_only):
+            flag = f"--{name.replace('_', '-')}"
+            raise RecipeError(f"{flag} is for training, not --eval-only" if evaluating_only
+                              else f"{flag} must be at least 1, got {value}")
 
 
 def device_name(text: str) -> str:

@@ -1,6 +1,7 @@
 """The offline demo's small GPT and its two stages, sized by measurement for 2 CPU cores.
 
-``recipes/imdb.py --demo`` and ``recipes/pretrain.py --model scratch`` start from these;
+``recipes/imdb.py --demo``, ``recipes/classify.py --model scratch`` and
+``recipes/pretrain.py --model scratch`` start from these;
 the README gives the figures behind them. Nothing here imports MindSpore or mindnlp.
 """
 
@@ -25,3 +26,11 @@ VOCAB_SIZE = 16000
 #: The first stage (language modelling): AdamW at 4e-3 with 2% warm-up, 32 blocks a batch,
 #: 2% of the documents held out for the validation perplexity.
 PRETRAINING = dict(lr=4e-3, batch_size=32, warmup_ratio=0.02, held_out_fraction=0.02)
+#: The second stage (fine-tuning the classifier), measured on the IMDB reviews (README,
+#: "The two stages, measured"): 256 tokens and the 16,000-token vocabulary give 0.870-0.873
+#: test accuracy in about 5 minutes; the learning rate is below the one that diverged
+#: (6e-3); the end of a long review, nearest the <eos> the classifier reads, is kept.
+FINE_TUNING = dict(
+    epochs=1.0, lr=4e-3, batch_size=64, max_seq_len=256, train_fraction=1.0, val_fraction=0.1,
+    test_fraction=1.0, truncation="left",
+)

@@ -36,6 +36,8 @@ from msgpt.cli import (  # light: nothing heavy is imported before the command l
     OneLineParser,
     RecipeError,
     add_device_argument,
+    add_stopping_arguments,
+    check_stopping_arguments,
     prepare_output_dir,
     run_main,
 )
@@ -84,12 +86,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--warmup-ratio", type=float, help="share of the steps spent warming up (default: 0.02 from scratch, 0.01 when continuing)")
     add("--weight-decay", type=float, default=0.01, help="AdamW weight decay, not on biases and LayerNorm (default: 0.01)")
     add("--batch-size", type=int, help="blocks per batch per device (default: 32 from scratch, 8 when continuing)")
-    add("--max-steps", type=int, default=-1, help="stop after this many optimizer steps (default: no limit)")
-    add("--early-stopping-patience", type=int, metavar="N",
-        help="stop when the held-out loss has not improved for N evaluations, keeping the best model "
-        "(default: train to the end)")
-    add("--eval-steps", type=int, metavar="N",
-        help="evaluate and save a checkpoint every N optimizer steps (default: at the end of each epoch)")
+    add_stopping_arguments(parser, "the held-out loss")
     add_device_argument(parser)
     add("--seed", type=int, default=42, help="seed for the held-out split, shuffling and initialisation (default: 42)")
     add("--resume", action="store_true", help="continue from the last checkpoint in --output-dir")
@@ -131,12 +128,7 @@ def _check(args: argparse.Namespace) -> None:
         raise RecipeError(f"--held-out-fraction must be in (0, 1), got {args.held_out_fraction}")
     if not 0 <= args.warmup_ratio < 1:
         raise RecipeError(f"--warmup-ratio must be in [0, 1), got {args.warmup_ratio}")
-    if args.max_steps == 0 or args.max_steps < -1:
-        raise RecipeError(f"--max-steps must be positive (or -1 for no limit), got {args.max_steps}")
-    for name in ("early_stopping_patience", "eval_steps"):
-        value = getattr(args, name)
-        if value is not None and value < 1:
-            raise RecipeError(f"--{name.replace('_', '-')} must be at least 1, got {value}")
+    check_stopping_arguments(args)
     if args.block_size is not None:
         if args.block_size < 2:
             raise RecipeError(f"--block-size must be at least 2, got {args.block_size}")
