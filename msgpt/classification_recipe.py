@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from msgpt import demo
+from msgpt.trained import TASKS  # noqa: F401  (the paper's four input forms, sec 3.3: recipes read it here)
 from msgpt.cli import (
     RecipeError,
     add_device_argument,
@@ -34,8 +35,6 @@ from msgpt.cli import (
     run_main,
 )
 
-#: The paper's four input transformations (sec 3.3); "single" is one text per example.
-TASKS = ("single", "pair", "similarity", "choice")
 #: The tasks whose examples are two texts.
 PAIR_TASKS = ("pair", "similarity")
 PADDINGS = ("auto", "max_length", "longest", "buckets")
@@ -156,14 +155,15 @@ def build_tokenizer_and_model(args: argparse.Namespace, train_texts: list[str], 
     demo's small GPT (msgpt/demo.py) on a vocabulary learnt from ``train_texts``."""
     import msgpt
 
-    # TASK (issue 12): delimiter=args.task != "single" to the tokenizers, task=args.task to the models.
-    classes = dict(num_labels=args.num_labels, label_names=args.label_names)
+    classes = dict(num_labels=args.num_labels, label_names=args.label_names, task=args.task)
+    delimiter = msgpt.needs_delimiter(args.task)  # the paper's $ between two segments
     if args.model != "scratch":
-        tokenizer = msgpt.load_tokenizer(args.model, fast=True)
+        tokenizer = msgpt.load_tokenizer(args.model, fast=True, delimiter=delimiter)
         model = msgpt.load_model(args.model, tokenizer, **classes)
         return tokenizer, model
     # From scratch: the vocabulary is learnt from the training split only.
     tokenizer = msgpt.learn_tokenizer(train_texts, out / "tokenizer", vocab_size=demo.VOCAB_SIZE)
+    msgpt.add_special_tokens(tokenizer, delimiter=delimiter)
     config = msgpt.small_gpt_config(tokenizer.vocab_size, **demo.MODEL)
     return tokenizer, msgpt.build_model(config, tokenizer, **classes)
 
@@ -176,11 +176,11 @@ def test_dataset(split, tokenizer, args: argparse.Namespace, strategy: str):
     ordered = "longest" if strategy == "buckets" else strategy
     if strategy == "buckets" and args.device_name == "Ascend":
         ordered = "max_length"
-    # TASK (issue 12): the pairs' and questions' encoding, as build_datasets does for args.task.
-    dataset = build_dataset(encode_examples(split, tokenizer, args.max_seq_len), num_shards=1, shard_id=0)
+    encoded = encode_examples(split, tokenizer, args.max_seq_len, task=args.task)
     return batch_dataset(
-        dataset, batch_size=args.batch_size, max_seq_len=args.max_seq_len,
-        pad_id=tokenizer.pad_token_id, strategy=ordered, device=args.device_name,
+        build_dataset(encoded, num_shards=1, shard_id=0), batch_size=args.batch_size,
+        max_seq_len=args.max_seq_len, pad_id=tokenizer.pad_token_id, strategy=ordered,
+        device=args.device_name, sequences=encoded.sequences,
     )
 
 
@@ -194,8 +194,9 @@ def evaluate_test(trainer, split, dataset, out: Path, metrics: dict[str, Any], l
     logits = np.asarray(result.predictions, dtype=np.float64)
     probabilities = np.exp(logits - logits.max(axis=1, keepdims=True))
     probabilities /= probabilities.sum(axis=1, keepdims=True)
-    if trainer.distributed.is_main:  # TASK (issue 12): the second texts / candidates as columns too
-        write_predictions(out / "predictions.csv", split.texts, split.labels, probabilities, label_names)
+    if trainer.distributed.is_main:
+        write_predictions(out / "predictions.csv", split.texts, split.labels, probabilities, label_names,
+                          inputs=input_columns(split))
     metrics.update({k: v for k, v in result.metrics.items() if k.startswith("test_")})
     metrics["test_examples"] = len(split)
     return metrics
@@ -208,6 +209,8 @@ def resolve_eval_only(args: argparse.Namespace) -> None:
     from msgpt.trained import read_model_folder
 
     folder = read_model_folder(args.model)
+    if folder.task != args.task:
+        raise RecipeError(f"--model {args.model} was trained for --task {folder.task}, not --task {args.task}")
     args.num_labels, args.label_names = evaluation_classes(
         args.model, folder.num_labels, folder.label_names, args.num_labels, args.label_names
     )
@@ -220,10 +223,17 @@ def task_data_options(args: argparse.Namespace) -> dict[str, Any]:
     """``load_splits``' options for ``args.task``: none for single texts."""
     if args.task == "single":
         return {}
-    # TASK (issue 12): the one stop for the other tasks until load_splits, build_datasets and
-    # the models take them; then: dict(task=args.task, text_pair_column=args.text_pair_column,
-    # candidate_columns=args.candidate_columns).
-    raise RecipeError(f"--task {args.task} is not wired yet (issue 12): only --task single runs in this build")
+    return dict(task=args.task, text_pair_column=args.text_pair_column, candidate_columns=args.candidate_columns,
+                num_candidates=getattr(args, "num_candidates", None))
+
+
+def input_columns(split) -> dict[str, list[str]]:
+    """predictions.csv's columns besides the text: the second text of a pair, or the candidates."""
+    if split.text_pairs is not None:
+        return {"text_pair": split.text_pairs}
+    if split.candidates is not None:
+        return {f"candidate_{k}": [row[k] for row in split.candidates] for k in range(split.num_candidates or 0)}
+    return {}
 
 
 def run(args: argparse.Namespace, first_stage: FirstStage | None = None) -> dict[str, Any]:
@@ -241,8 +251,12 @@ def run(args: argparse.Namespace, first_stage: FirstStage | None = None) -> dict
         test_fraction=args.test_fraction, test_only=args.eval_only, seed=args.seed, label_names=args.label_names,
         **task_data_options(args),
     )
-    # TASK (issue 12): for choice the classes are the candidates (num_labels = K, no names).
-    if args.eval_only:
+    if args.task == "choice":  # the classes are the candidates: the label is the right one's index
+        if args.eval_only and args.num_labels != splits.num_candidates:
+            raise RecipeError(f"--model {args.model} was trained on {args.num_labels} candidates per question, "
+                              f"the data has {splits.num_candidates}")
+        args.num_labels, args.label_names = splits.num_candidates, None
+    elif args.eval_only:
         check_data_names(args.model, args.label_names, splits.label_names)
     else:
         args.num_labels, args.label_names = training_classes(args.num_labels, args.label_names, splits.label_names)
@@ -266,7 +280,7 @@ def run(args: argparse.Namespace, first_stage: FirstStage | None = None) -> dict
     first_stage_metrics = first_stage(args, splits, out) if first_stage is not None else None
     if first_stage_metrics is not None:
         set_seed(args.seed)  # the second stage starts as it would without the first
-    if args.eval_only:  # TASK (issue 12): the task the folder's config records must be args.task
+    if args.eval_only:
         model, tokenizer = msgpt.load_pretrained(args.model, fast=True)
     else:
         tokenizer, model = build_tokenizer_and_model(args, list(splits.train.texts), out)
@@ -275,10 +289,9 @@ def run(args: argparse.Namespace, first_stage: FirstStage | None = None) -> dict
     msgpt.check_max_length(model, args.max_seq_len)
     if not args.eval_only:  # checkpoints and best/ remember it: evaluation and predict() default to it
         record_training(model.config, args.max_seq_len, tokenizer.truncation_side)
-    # TASK (issue 12): task=args.task.
     data = build_datasets(
         splits, tokenizer, batch_size=args.batch_size, max_seq_len=args.max_seq_len,
-        strategy=args.padding, seed=args.seed, device=args.device_name,
+        strategy=args.padding, seed=args.seed, device=args.device_name, task=args.task,
     )
     training_args = training_arguments(
         str(out), num_train_epochs=args.epochs, learning_rate=args.lr,

