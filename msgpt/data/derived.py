@@ -17,6 +17,9 @@ from msgpt.data.examples import Examples
 #: Label names of ``sentiment_pairs``: label 1 when both reviews share their sentiment.
 PAIR_LABEL_NAMES = ("different", "same")
 
+#: Label names of ``positive_pairs``: which of the two reviews is the positive one.
+POSITIVE_PAIR_LABEL_NAMES = ("first", "second")
+
 #: The context of every ``positive_choice`` question.
 POSITIVE_QUESTION = "Which review is positive?"
 
@@ -132,4 +135,21 @@ def positive_choice(examples: Examples, seed: int, num_candidates: int = 2) -> E
         f"{examples.origin}, positive choice of {num_candidates}",
         None,
         candidates=candidates,
+    )
+
+
+def positive_pairs(examples: Examples, seed: int) -> Examples:
+    """Pairs of one positive and one negative review in a seeded order, labelled by which
+    is the positive one ("first" 0, "second" 1): an order-dependent pair task.
+
+    The same reviews and order as ``positive_choice`` with two candidates, written as
+    text pairs: N reviews, half of each sentiment, give N / 2 pairs, labels balanced.
+    """
+    questions = positive_choice(examples, seed, 2)
+    return Examples(
+        [first for first, _ in questions.candidates],
+        questions.labels,
+        f"{examples.origin}, which of two is positive",
+        POSITIVE_PAIR_LABEL_NAMES,
+        text_pairs=[second for _, second in questions.candidates],
     )

@@ -19,7 +19,7 @@ import numpy as np
 
 from msgpt.data.errors import DataError
 from msgpt.data.examples import Examples, SourceData, check_num_labels
-from msgpt.data.derived import check_num_candidates, positive_choice, sentiment_pairs
+from msgpt.data.derived import check_num_candidates, positive_choice, positive_pairs, sentiment_pairs
 from msgpt.data.sources import MOVIE_REVIEWS, load_source
 
 logger = logging.getLogger(__name__)
@@ -212,15 +212,17 @@ def derive_task(splits: Splits, task: str, *, seed: int, num_candidates: int | N
     """Each split of single reviews turned into ``task``'s examples, split by split, so
     that no review reaches two splits (``msgpt.data.derived``); "single" keeps them.
 
-    "pair" and "similarity" give ``sentiment_pairs``, "choice" gives ``positive_choice``
-    with ``num_candidates`` (default 2).
+    "pair" gives ``positive_pairs`` (which of the two is positive: the order matters),
+    "similarity" ``sentiment_pairs`` (do they share a sentiment: symmetric, as the
+    similarity model is), "choice" ``positive_choice`` with ``num_candidates`` (default 2).
     """
     if task == "single":
         return splits
     if task == "choice":
         count = 2 if num_candidates is None else num_candidates
         return Splits(*(positive_choice(examples, seed, count) for _, examples in splits))
-    return Splits(*(sentiment_pairs(examples, seed) for _, examples in splits))
+    build = positive_pairs if task == "pair" else sentiment_pairs
+    return Splits(*(build(examples, seed) for _, examples in splits))
 
 
 def _check_candidate_counts(splits: Splits, num_candidates: int | None, data: str | os.PathLike) -> None:
