@@ -39,7 +39,7 @@ from msgpt.classification_recipe import (  # light: nothing heavy is imported be
     parse_classification_args,
     run_classification_main,
 )
-from msgpt.cli import OneLineParser, RecipeError
+from msgpt.cli import OneLineParser, RecipeError, parse_columns
 
 # A pre-trained GPT-1 (openai-gpt or a folder): the paper's fine-tuning settings (sec 4.1).
 PRETRAINED = dict(
@@ -104,16 +104,6 @@ def _check(args: argparse.Namespace) -> None:
             raise RecipeError("--task choice needs --candidate-columns (comma-separated, or one column of lists)")
         if args.candidate_columns is not None:
             args.candidate_columns = parse_columns(args.candidate_columns)
-
-
-def parse_columns(text: str) -> tuple[str, ...]:
-    """``--candidate-columns a,b,c`` as column names: none empty, none twice."""
-    names = tuple(name.strip() for name in text.split(","))
-    if "" in names:
-        raise RecipeError(f"--candidate-columns {text!r}: a column name is empty")
-    if len(set(names)) < len(names):
-        raise RecipeError(f"--candidate-columns {text!r}: a column is named twice")
-    return names
 
 
 def main(argv: list[str] | None = None) -> int:

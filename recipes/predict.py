@@ -4,6 +4,10 @@
   python recipes/predict.py --model runs/imdb-demo/best --data new_reviews.txt      one text per line
   python recipes/predict.py --model runs/imdb/best --data reviews.csv --text-column review
   python recipes/predict.py --model runs/imdb/best --data test.jsonl --output out/test.csv --overwrite
+  python recipes/predict.py --model runs/classify-pair/best --data nli.csv --text-column premise \
+      --text-pair-column hypothesis
+  python recipes/predict.py --model runs/classify-choice/best --data story.csv --text-column context \
+      --candidate-columns ending0,ending1 --label-column answer
 
 Writes a CSV (default: <data name>.predictions.csv in the current folder): text, label
 (when the data has a label column), prediction and one probability per class, classes by
@@ -11,6 +15,13 @@ name when the model was trained on names. With labels, accuracy and macro-F1 are
 and written next to it (<output name>.metrics.json). An existing output is never replaced
 without --overwrite. Texts are read at the length the model was trained at unless
 --max-seq-len says otherwise.
+
+The model folder records its task (recipes/classify.py --task): a pair or similarity
+model reads the second text of each row too (--text-pair-column, written as text_pair),
+a multiple-choice model the candidates of each context (--candidate-columns, written
+as candidate_0, ...; any number K >= 2, the same in every row, whatever K the model was
+trained with); its label and prediction are a candidate's index, with prob_0 ...
+prob_{K-1}. A .txt file holds single texts only.
 """
 
 from __future__ import annotations
@@ -24,6 +35,7 @@ from msgpt.cli import (
     RecipeError,
     add_device_argument,
     check_batch_and_length,
+    parse_columns,
     refuse_to_overwrite,
     run_main,
 )
@@ -37,7 +49,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add = parser.add_argument
     add("--model", required=True, help="a trained model folder (config.json, weights, vocab.json, merges.txt)")
     add("--data", required=True, help="texts: a .txt file (one per line) or a CSV/JSONL/parquet file")
-    add("--text-column", default="text", help="text column of a data file (default: text)")
+    add("--text-column", default="text",
+        help="text column of a data file: the text, a pair's first text, a question's context (default: text)")
+    add("--text-pair-column", help="pair and similarity models: the second text's column")
+    add("--candidate-columns",
+        help="multiple-choice models: the candidates' columns, comma-separated, or one column of lists")
     add("--label-column", help="label column of a data file; scored when present (default: label, if any)")
     add("--output", help="predictions CSV (default: <data name>.predictions.csv in the current folder)")
     add("--overwrite", action="store_true", help="replace an existing output")
@@ -56,6 +72,8 @@ def _check(args: argparse.Namespace) -> None:
     from msgpt.labelling import output_paths
 
     check_batch_and_length(args)
+    if args.candidate_columns is not None:
+        args.candidate_columns = parse_columns(args.candidate_columns)
     try:
         args.paths = output_paths(args.data, args.output)
     except ValueError as error:
@@ -72,6 +90,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         args.model, args.data, args.paths, text_column=args.text_column,
         label_column=args.label_column or "label", require_labels=args.label_column is not None,
         batch_size=args.batch_size, max_length=args.max_seq_len,
+        text_pair_column=args.text_pair_column, candidate_columns=args.candidate_columns,
     )
 
 

@@ -268,9 +268,9 @@ def _checked_candidates(
     )
 
 
-def _choice_labels(labels: Sequence[object], count: int, *, origin: str, locate: Locator,
-                   label_column: str | None, text_labels: bool) -> list[int]:
-    """Labels that index one of ``count`` candidates; names have no meaning here."""
+def choice_labels(labels: Sequence[object], count: int, *, origin: str, locate: Locator,
+                  label_column: str | None, text_labels: bool) -> list[int]:
+    """Labels that index one of ``count`` candidates (multiple choice); names have no meaning here."""
     label_name = f"label column {label_column!r}" if label_column else "label"
     ids = []
     for index, value in enumerate(labels):
@@ -341,21 +341,38 @@ def make_examples(
         return Examples(out_texts, ids, origin, names, text_pairs=out_pairs)
     if label_names:
         raise DataError(f"{origin}: label names do not apply to multiple choice, whose label is a candidate's index")
+    rows = checked_candidates(candidates, origin=origin, locate=locate, candidate_columns=candidate_columns,
+                              clean=clean, text_lists=text_labels)
+    ids = choice_labels(list(labels), len(rows[0]), origin=origin, locate=locate, label_column=label_column,
+                        text_labels=text_labels)
+    return Examples(out_texts, ids, origin, None, candidates=rows)
+
+
+def checked_candidates(
+    candidates: Sequence[object],
+    *,
+    origin: str,
+    locate: Locator,
+    candidate_columns: str | Sequence[str] | None = None,
+    clean: bool = True,
+    text_lists: bool = False,
+) -> list[tuple[str, ...]]:
+    """Each row's candidates (raw cells from ``candidate_cells``) cleaned and checked: the
+    same number K >= 2 in every row, none empty; a ``DataError`` naming the first bad row.
+    ``text_lists`` reads a list column's cells written as JSON (CSV)."""
     columns = candidate_names(candidate_columns if candidate_columns is not None else "candidates")
     rows = [
-        _checked_candidates(cell, where(index), columns, clean=clean, text_lists=text_labels)
+        _checked_candidates(cell, f"{origin}, {locate(index)}", columns, clean=clean, text_lists=text_lists)
         for index, cell in enumerate(candidates)
     ]
     count = len(rows[0])
     for index, row in enumerate(rows):
         if len(row) != count:
             raise DataError(
-                f"{where(index)}: candidate column {columns[0]!r} has {len(row)} candidates but "
+                f"{origin}, {locate(index)}: candidate column {columns[0]!r} has {len(row)} candidates but "
                 f"{locate(0)} has {count}; every question needs the same number"
             )
-    ids = _choice_labels(list(labels), count, origin=origin, locate=locate, label_column=label_column,
-                         text_labels=text_labels)
-    return Examples(out_texts, ids, origin, None, candidates=rows)
+    return rows
 
 
 @dataclass(frozen=True)
