@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import importlib.util
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -45,6 +46,10 @@ def run_recipe_in_process(*args: str, capsys, recipe: Path = RECIPE) -> subproce
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(datasets.config, "HF_HUB_OFFLINE", True)
         patch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+        # The recipe's logging.basicConfig configures the root logger when it has no handler
+        # (pytest's logging plugin off): put it back as it was for the next tests.
+        patch.setattr(logging.root, "handlers", list(logging.root.handlers))
+        patch.setattr(logging.root, "level", logging.root.level)
         try:
             code = module.main([*args, "--device", "CPU"])
         except SystemExit as exit:  # argparse's errors
