@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 PROBE = """
 import json, os
 import msgpt._mindnlp as patch
@@ -25,15 +27,20 @@ def _probe(**env: str) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
-def test_mindnlp_still_injects_an_endpoint_so_the_patch_is_needed():
-    seen = _probe()
-    assert seen["injected"], (
+@pytest.fixture(scope="module")
+def unset_probe() -> dict:
+    """One start without HF_ENDPOINT, read by the two tests that need it."""
+    return _probe()
+
+
+def test_mindnlp_still_injects_an_endpoint_so_the_patch_is_needed(unset_probe):
+    assert unset_probe["injected"], (
         "mindnlp no longer sets HF_ENDPOINT on import: msgpt/_mindnlp.py's undo can be removed"
     )
 
 
-def test_unset_endpoint_stays_unset_and_libraries_use_their_default():
-    seen = _probe()
+def test_unset_endpoint_stays_unset_and_libraries_use_their_default(unset_probe):
+    seen = unset_probe
     assert seen["env"] is None
     assert seen["hub"] == seen["transformers"] == seen["datasets"] == seen["default"]
 

