@@ -8,6 +8,12 @@ Choose the device first (mindtorch reads it once, at import), then use the helpe
     model = msgpt.load_model("openai-gpt", tokenizer, num_labels=2)
     ids = msgpt.encode_for_classification(tokenizer, "A fine film.", max_length=512)
 
+The paper's other inputs (sec. 3.3): ``task="pair"``, ``"similarity"`` or ``"choice"``::
+
+    tokenizer = msgpt.load_tokenizer("openai-gpt", delimiter=True)  # + <delim>, the paper's $
+    model = msgpt.load_model("openai-gpt", tokenizer, num_labels=2, task="similarity")
+    pairs = msgpt.encode_similarity_batch(tokenizer, ["A man sleeps."], ["A person rests."], 128)
+
 Under ``msrun`` (data parallel), call ``msgpt.init_distributed()`` before all of this.
 
 Names are imported lazily, so ``import msgpt`` and ``msgpt.select_device`` do not start
