@@ -188,7 +188,7 @@ def evaluate_test(trainer, split, dataset, out: Path, metrics: dict[str, Any], l
     """Test predictions, predictions.csv (rank 0), and the test figures added to ``metrics``."""
     import numpy as np
 
-    from msgpt.report import write_predictions
+    from msgpt.report import input_columns, write_predictions
 
     result = trainer.predict(dataset, metric_key_prefix="test")  # every rank, every example
     logits = np.asarray(result.predictions, dtype=np.float64)
@@ -225,15 +225,6 @@ def task_data_options(args: argparse.Namespace) -> dict[str, Any]:
         return {}
     return dict(task=args.task, text_pair_column=args.text_pair_column, candidate_columns=args.candidate_columns,
                 num_candidates=getattr(args, "num_candidates", None))
-
-
-def input_columns(split) -> dict[str, list[str]]:
-    """predictions.csv's columns besides the text: the second text of a pair, or the candidates."""
-    if split.text_pairs is not None:
-        return {"text_pair": split.text_pairs}
-    if split.candidates is not None:
-        return {f"candidate_{k}": [row[k] for row in split.candidates] for k in range(split.num_candidates or 0)}
-    return {}
 
 
 def run(args: argparse.Namespace, first_stage: FirstStage | None = None) -> dict[str, Any]:

@@ -87,7 +87,7 @@ def label_file(
     not know, a choice label outside the candidates) raises a ``ValueError`` naming it,
     before the model is loaded.
     """
-    from msgpt.classification_recipe import input_columns
+    from msgpt.report import input_columns
     from msgpt.data.to_label import read_texts_to_label
     from msgpt.labels import check_data_names
     from msgpt.trained import read_model_folder

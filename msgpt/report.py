@@ -44,6 +44,16 @@ def write_metrics(path: str | os.PathLike, metrics: dict[str, Any]) -> Path:
     return atomic_write_json(path, metrics)
 
 
+def input_columns(examples: Any) -> dict[str, list[str]]:
+    """``write_predictions``' columns besides the text, for examples (a split, or texts to
+    label) with a pair's second text or a question's candidates; none for single texts."""
+    if examples.text_pairs is not None:
+        return {"text_pair": examples.text_pairs}
+    if examples.candidates is not None:
+        return {f"candidate_{k}": [row[k] for row in examples.candidates] for k in range(examples.num_candidates or 0)}
+    return {}
+
+
 def write_predictions(
     path: str | os.PathLike,
     texts: Sequence[str],
