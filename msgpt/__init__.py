@@ -51,6 +51,7 @@ _EXPORTS = {
     "encode_pair_batch": "msgpt.task_inputs",
     "encode_similarity_batch": "msgpt.task_inputs",
     "encode_choice_batch": "msgpt.task_inputs",
+    "encode_inputs": "msgpt.task_inputs",
     "train_bpe_tokenizer": "msgpt.bpe",
     "learn_tokenizer": "msgpt.tokenizer",
     # model

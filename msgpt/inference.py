@@ -18,8 +18,7 @@ from msgpt import _mindnlp  # noqa: F401  (mindnlp before torch/transformers)
 from msgpt.data.batching import padded_length
 from msgpt.labels import config_label_names, name_of
 from msgpt.model import check_max_length, load_pretrained
-from msgpt.task_inputs import encode_choice_batch, encode_pair_batch, encode_similarity_batch
-from msgpt.tokenizer import encode_batch
+from msgpt.task_inputs import encode_inputs
 from msgpt.trained import trained_max_length, trained_task
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
@@ -73,8 +72,8 @@ def _encode(
     candidates: Sequence[Sequence[str]] | None,
     max_length: int,
 ) -> list[list[list[int]]]:
-    """Each input as the group of token sequences the model reads (one for single and
-    pair, the two orders for similarity, one per candidate for choice)."""
+    """The inputs checked against what a ``task`` model reads, then encoded as
+    ``msgpt.task_inputs.encode_inputs`` groups them."""
     wanted = {"pair": "text_pairs", "similarity": "text_pairs", "choice": "candidates"}.get(task)
     for name, value in (("text_pairs", text_pairs), ("candidates", candidates)):
         if value is None and name == wanted:
@@ -83,16 +82,9 @@ def _encode(
             raise ValueError(f"a {task!r} model does not read {name}")
         if value is not None and len(value) != len(texts):
             raise ValueError(f"{len(texts)} texts but {len(value)} {name.replace('_', ' ')}")
-    if task == "single":
-        return [[ids] for ids in encode_batch(tokenizer, texts, max_length)]
-    if task == "pair":
-        return [[ids] for ids in encode_pair_batch(tokenizer, texts, list(text_pairs), max_length)]
-    if task == "similarity":
-        return encode_similarity_batch(tokenizer, texts, list(text_pairs), max_length)
-    candidates = [tuple(row) for row in candidates]
-    if len({len(row) for row in candidates}) != 1 or len(candidates[0]) < 2:
+    if candidates is not None and (len({len(row) for row in candidates}) != 1 or len(candidates[0]) < 2):
         raise ValueError("every question needs the same number (>= 2) of candidates")
-    return encode_choice_batch(tokenizer, texts, candidates, max_length)
+    return encode_inputs(tokenizer, task, texts, max_length, text_pairs=text_pairs, candidates=candidates)
 
 
 def predict(

@@ -87,9 +87,9 @@ def label_file(
     not know, a choice label outside the candidates) raises a ``ValueError`` naming it,
     before the model is loaded.
     """
-    from msgpt.report import input_columns
     from msgpt.data.to_label import read_texts_to_label
     from msgpt.labels import check_data_names
+    from msgpt.report import input_columns
     from msgpt.trained import read_model_folder
 
     folder = read_model_folder(model)

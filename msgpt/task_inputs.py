@@ -71,6 +71,29 @@ def encode_choice_batch(
     return [[join(context, next(candidate_ids)) for _ in row] for context, row in zip(context_ids, candidates)]
 
 
+def encode_inputs(
+    tokenizer: "PreTrainedTokenizerBase",
+    task: str,
+    texts: Sequence[str],
+    max_length: int,
+    *,
+    text_pairs: Sequence[str] | None = None,
+    candidates: Sequence[Sequence[str]] | None = None,
+) -> list[list[list[int]]]:
+    """Each example as the sequences ``task`` (``msgpt.trained.TASKS``) reads: one for
+    single texts and pairs, both orders for similarity, one per candidate for choice.
+    ``text_pairs`` or ``candidates`` must be given where the task reads them."""
+    from msgpt.tokenizer import encode_batch
+
+    if task == "single":
+        return [[ids] for ids in encode_batch(tokenizer, texts, max_length)]
+    if task == "pair":
+        return [[ids] for ids in encode_pair_batch(tokenizer, texts, text_pairs, max_length)]
+    if task == "similarity":
+        return encode_similarity_batch(tokenizer, texts, text_pairs, max_length)
+    return encode_choice_batch(tokenizer, texts, candidates, max_length)
+
+
 def _check_pairs(tokenizer, firsts: Sequence[str], seconds: Sequence[str], max_length: int) -> None:
     _check_ready(tokenizer, max_length, PAIR_MIN_LENGTH)
     if len(firsts) != len(seconds):

@@ -89,22 +89,12 @@ def encode_examples(
     labels = np.asarray(examples.labels)
     if len(examples) == 0:
         return EncodedExamples([], labels, max_seq_len)
-    if task in ("single", "pair"):
-        if task == "single":
-            from msgpt.tokenizer import encode_batch
+    from msgpt.task_inputs import encode_inputs
 
-            ids = encode_batch(tokenizer, examples.texts, max_seq_len)
-        else:
-            from msgpt.task_inputs import encode_pair_batch
-
-            ids = encode_pair_batch(tokenizer, examples.texts, examples.text_pairs, max_seq_len)
-        return EncodedExamples([np.asarray(row, dtype=np.int32) for row in ids], labels, max_seq_len)
-    from msgpt.task_inputs import encode_choice_batch, encode_similarity_batch
-
-    if task == "similarity":
-        groups = encode_similarity_batch(tokenizer, examples.texts, examples.text_pairs, max_seq_len)
-    else:
-        groups = encode_choice_batch(tokenizer, examples.texts, examples.candidates, max_seq_len)
+    groups = encode_inputs(tokenizer, task, examples.texts, max_seq_len,
+                           text_pairs=examples.text_pairs, candidates=examples.candidates)
+    if task in ("single", "pair"):  # one sequence each: 1-D rows
+        return EncodedExamples([np.asarray(ids, dtype=np.int32) for (ids,) in groups], labels, max_seq_len)
     rows, lengths = zip(*(_padded(group, tokenizer.pad_token_id) for group in groups))
     return EncodedExamples(list(rows), labels, max_seq_len, np.stack(lengths))
 
