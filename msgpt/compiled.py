@@ -169,9 +169,13 @@ def _block_graph(n_head: int, head: int, scale: bool, eps_1: float, eps_2: float
         q = reshape(q, (batch * n_head, length, head))
         k = reshape(k, (batch * n_head, length, head))
         v = reshape(v, (batch * n_head, length, head))
+        if scale and inverse_root is not None:
+            # Scaling q by an exact power of two gives the same bits as scaling the
+            # scores, on a tensor `length / head` times smaller, forward and backward.
+            q = mul(q, inverse_root)
         scores = batch_matmul_bt(q, k)
-        if scale:
-            scores = div(scores, root) if inverse_root is None else mul(scores, inverse_root)
+        if scale and inverse_root is None:
+            scores = div(scores, root)
         # HF: w * b + -1e4 * (1 - b) + mask; here one additive mask (see the module doc).
         visible = cut(causal, (0, 0, 0, 0), (1, 1, length, length))
         additive = mul(-1e4, sub(1.0, visible))
