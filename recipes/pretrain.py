@@ -85,7 +85,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--lr", type=float, help="peak learning rate (default: 4e-3 from scratch, 2.5e-4 (GPT-1's) when continuing)")
     add("--warmup-ratio", type=float, help="share of the steps spent warming up (default: 0.02 from scratch, 0.01 when continuing)")
     add("--weight-decay", type=float, default=0.01, help="AdamW weight decay, not on biases and LayerNorm (default: 0.01)")
-    add("--batch-size", type=int, help="blocks per batch per device (default: 32 from scratch, 8 when continuing)")
+    add("--batch-size", type=int, help="blocks per batch per device (default: 8)")
     add_stopping_arguments(parser, "the held-out loss")
     add_device_argument(parser)
     add("--seed", type=int, default=42, help="seed for the held-out split, shuffling and initialisation (default: 42)")
