@@ -8,7 +8,7 @@ Configs: ``gpt1`` is GPT-1's shape (12 layers, 768 wide, 12 heads, vocab 40,478 
 special tokens, 512 positions), batch 4 x 128 tokens; ``tiny`` is 2 layers, 64 wide,
 4 heads, vocab 1,000, 512 positions, batch 8 x 128 (overhead-bound: it measures the
 framework's cost per op more than the arithmetic); ``demo`` is the offline demo's
-model (``msgpt.demo.MODEL``: the tiny shape without dropout, vocab 16,003) at its batch,
+model (``msgpt.demo.MODEL``: 2 layers, 64 wide, one head, no dropout, vocab 16,003) at its batch,
 64 x 256. ``--batch``/``--seq`` override the batch shape. Both sides build a 2-label
 ``OpenAIGPTForSequenceClassification`` with the config's dropout (0.1, none for demo).
 Training samples/s (batch / train step) are printed for both sides.
