@@ -10,7 +10,7 @@ from __future__ import annotations
 #: ``msgpt.small_gpt_config`` fields: 2 blocks, 64 wide, GPT-1's 512 positions. One head
 #: 64 wide (GPT-1's head width): a fine-tuning step of 64 x 256 tokens takes 0.69 s against
 #: 0.91 s with 4 heads of 16 (each head is a 256 x 256 score matrix per review), at the
-#: same test accuracy (0.8702 against 0.8684-0.8730; 2 heads 0.8734; README).
+#: same test accuracy (0.8702 and 0.8730 against 0.8684-0.8730; 2 heads 0.8734; README).
 #: No dropout: one epoch does not overfit, and on the CPU mindtorch's dropout ignores the
 #: seeded generator, so a resumed run could not replay its masks. Initialised at std 0.1,
 #: not GPT-1's 0.02 (tuned for 768 wide): at 64 wide a language model from 0.02 stays at
@@ -36,7 +36,7 @@ VOCAB_SIZE = 16000
 PRETRAINING = dict(lr=4e-3, batch_size=8, warmup_ratio=0.02, held_out_fraction=0.02)
 #: The second stage (fine-tuning the classifier), measured on the IMDB reviews (README,
 #: "The two stages, measured"): 256 tokens and the 16,000-token vocabulary give 0.870-0.873
-#: test accuracy in about 5 minutes; the learning rate is below the one that diverged
+#: test accuracy in about 4 minutes (one head); the learning rate is below the one that diverged
 #: (6e-3); the end of a long review, nearest the <eos> the classifier reads, is kept.
 FINE_TUNING = dict(
     epochs=1.0, lr=4e-3, batch_size=64, max_seq_len=256, train_fraction=1.0, val_fraction=0.1,
