@@ -14,9 +14,10 @@ from __future__ import annotations
 #: No dropout: 0.1 on embeddings, attention and residuals slowed fine-tuning (two epochs from
 #: the same pre-trained model: validation 0.8435 then 0.857 and test 0.8684, against 0.865,
 #: 0.866 and 0.8788 without), and on the CPU mindtorch's dropout ignores the seeded
-#: generator, so a resumed run could not replay its masks. Initialised at std 0.1, not GPT-1's 0.02 (tuned for 768 wide): at 64
-#: wide a language model from 0.02 stays at the unigram loss for hundreds of steps, and the
-#: auxiliary LM loss then ruins the classifier (README, "The auxiliary LM loss").
+#: generator, so a resumed run could not replay its masks. Initialised at std 0.1, not
+#: GPT-1's 0.02 (tuned for 768 wide): at 64 wide a language model from 0.02 stays at the
+#: unigram loss for hundreds of steps, and the auxiliary LM loss then ruins the classifier
+#: (README, "The auxiliary LM loss").
 MODEL = dict(
     n_embd=64, n_layer=2, n_head=1, n_positions=512, resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0,
     initializer_range=0.1,
