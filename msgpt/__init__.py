@@ -33,6 +33,7 @@ _EXPORTS = {
     "current_device": "msgpt.device",
     "available_devices": "msgpt.device",
     "needs_static_shapes": "msgpt.device",
+    "yield_to_kernel_threads": "msgpt.device",
     # data parallel (msrun)
     "init_distributed": "msgpt.distributed",
     "distributed_info": "msgpt.distributed",

@@ -9,15 +9,27 @@ On the CPU, kernels are launched synchronously (``mindspore.runtime.launch_block
 mindtorch reads shapes and dtypes of fresh tensors all the time, and each read waits for
 the asynchronous pipeline anyway, so synchronous launch makes a training step 2-4x faster
 there (``benchmarks/train_step.py``). Ascend and GPU keep asynchronous launch.
+
+While a kernel runs, the Python thread that launched it busy-waits (``sched_yield`` in a
+loop) and so does MindSpore's dispatch queue: on a machine with few cores they take CPU
+time from the two threads that compute (``ActorThread_0`` and ``KernelThread_0`` on 2
+cores). ``yield_to_kernel_threads`` lowers the waiting thread's scheduling priority so
+that the kernels get the cores; msgpt's Trainer and ``msgpt.predict`` call it on the CPU.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import threading
 
 DEVICES = ("Ascend", "GPU", "CPU")
 ENV_VAR = "DEVICE_TARGET"  # the variable mindtorch itself reads at import
+#: Environment variable: ``0`` keeps the waiting thread at its priority (see below).
+YIELD_ENV = "MSGPT_YIELD"
+#: The niceness the waiting thread gets: the lowest ordinary priority.
+WAITING_NICENESS = 19
+_YIELDED: set[int] = set()
 
 
 def _canonical(name: str) -> str:
@@ -86,3 +98,46 @@ def current_device() -> str:
 def needs_static_shapes(device: str | None = None) -> bool:
     """True on Ascend, where every new input shape compiles a new graph."""
     return (_canonical(device) if device else current_device()) == "Ascend"
+
+
+def yield_to_kernel_threads() -> bool:
+    """On the CPU (Linux), give the calling thread the lowest scheduling priority (nice 19),
+    so that its busy-wait for MindSpore's kernels stops taking a core from the threads that
+    run them; returns whether this thread now runs below them.
+
+    MindSpore has no passive wait policy: the launching thread and the dispatch queue spin
+    on ``sched_yield`` while a kernel runs (a quarter of the CPU time of a demo fine-tuning
+    step on 2 cores). At nice 19 they get a core only when the kernel threads leave one
+    idle, which is exactly when Python has work to do (launches are synchronous on the
+    CPU). Measured: ``benchmarks/waiting_thread.py``. The kernel threads are started first
+    (one small kernel), because threads inherit the niceness of the thread that starts
+    them; threads this one starts later (MindSpore's queues) wait at nice 19 too.
+
+    Only this thread changes, for the rest of the process: an unprivileged process cannot
+    raise a priority again. ``MSGPT_YIELD=0`` in the environment turns this off; Ascend and
+    GPU are left alone (the host thread waits for the device there, not for host cores).
+    """
+    if os.environ.get(YIELD_ENV, "1").strip().lower() in ("0", "false", "no", "off"):
+        return False
+    if not sys.platform.startswith("linux") or current_device() != "CPU":
+        return False
+    thread = threading.get_native_id()
+    if thread in _YIELDED:
+        return True
+    _start_kernel_threads()
+    try:
+        if os.getpriority(os.PRIO_PROCESS, thread) >= WAITING_NICENESS:
+            return False  # started at the lowest priority already: nothing to yield to
+        os.setpriority(os.PRIO_PROCESS, thread, WAITING_NICENESS)
+    except OSError:
+        return False
+    _YIELDED.add(thread)
+    return True
+
+
+def _start_kernel_threads() -> None:
+    """Run one small kernel: MindSpore starts its kernel threads at the first one."""
+    import mindspore
+    import numpy as np
+
+    mindspore.ops.add(mindspore.Tensor(np.ones(2, np.float32)), 1.0).asnumpy()

@@ -16,6 +16,7 @@ from tqdm.auto import tqdm
 
 from msgpt import _mindnlp  # noqa: F401  (mindnlp before torch/transformers)
 from msgpt.data.batching import padded_length
+from msgpt.device import yield_to_kernel_threads
 from msgpt.labels import config_label_names, name_of
 from msgpt.model import check_max_length, load_pretrained
 from msgpt.task_inputs import encode_inputs
@@ -129,6 +130,7 @@ def predict(
     grouped = task in ("similarity", "choice")  # inputs [batch, S, seq]
     # Batches of similar lengths pad less; rows go back to the input order at the end.
     order = np.argsort([max(len(ids) for ids in group) for group in groups], kind="stable")
+    yield_to_kernel_threads()  # CPU: this thread's busy-wait leaves the cores to the kernels
     model.eval()
     probs: np.ndarray | None = None
     with torch.no_grad(), tqdm(total=len(groups), unit="text", disable=not progress) as bar:

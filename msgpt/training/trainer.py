@@ -47,6 +47,7 @@ from transformers.trainer import PREFIX_CHECKPOINT_DIR, TRAINER_STATE_NAME
 from transformers.trainer_utils import get_last_checkpoint
 from transformers.training_args import OptimizerNames
 
+from msgpt.device import yield_to_kernel_threads
 from msgpt.distributed import broadcast_object, distributed_info
 from msgpt.training.backend_fixes import (
     install_rank_aware_state,
@@ -98,6 +99,7 @@ class MindSporeTrainer(Trainer):
         super().__init__(*args, **kwargs)
         install_rank_aware_state(self.args, self.distributed)
         _check_validation_data(self.args, self.train_dataset, self.eval_dataset)
+        yield_to_kernel_threads()  # CPU: this thread's busy-wait leaves the cores to the kernels
 
     # -- data -----------------------------------------------------------------------
     def _loader(self, dataset: Any, batch_size: int, what: str, reshuffle: bool) -> MindSporeLoader:
