@@ -49,7 +49,7 @@ PRETRAINED = dict(
 # --model scratch: the offline demo's small GPT, as recipes/imdb.py --demo trains it.
 SCRATCH = dict(model="scratch", **demo.FINE_TUNING)
 DEFAULTS_HELP = dict(
-    model="openai-gpt", output_dir="runs/classify-<task>", epochs="3; scratch: 1",
+    model="openai-gpt", output_dir="runs/classify-<task>", epochs=f"3; scratch: {demo.FINE_TUNING['epochs']:g}",
     lr="6.25e-5; scratch: 4e-3", batch_size="32; scratch: 64",
     max_seq_len="512; scratch: 256; --eval-only: the model's training length", truncation="right; scratch: left",
     padding="auto; scratch: buckets", train_fraction="1.0", val_fraction="0.1", test_fraction="1.0",
