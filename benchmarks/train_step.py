@@ -274,6 +274,24 @@ def table(ms: dict[str, float], pt: dict[str, float] | None) -> list[str]:
     return lines
 
 
+def config_and_batch(name: str, batch_size: int | None = None, seq: int | None = None,
+                     seed: int = 0) -> tuple[dict, dict]:
+    """The model config of ``CONFIGS[name]`` and a random batch for it (``batch_size`` x
+    ``seq`` tokens, the config's by default)."""
+    preset = CONFIGS[name]
+    model_config = dict(preset["model"], afn="gelu")
+    batch_size, seq = batch_size or preset["batch"], seq or preset["seq"]
+    vocab = model_config["vocab_size"]
+    model_config["pad_token_id"] = vocab - 1  # the head needs one; the batch never uses it
+    rng = np.random.default_rng(seed)
+    batch = {
+        "input_ids": rng.integers(0, vocab - 1, (batch_size, seq)).astype(np.int32),
+        "attention_mask": np.ones((batch_size, seq), dtype=np.int32),
+        "labels": rng.integers(0, 2, batch_size).astype(np.int32),
+    }
+    return model_config, batch
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", choices=sorted(CONFIGS), default="tiny")
@@ -295,18 +313,10 @@ def main(argv=None) -> int:
     opts = parser.parse_args(argv)
 
     preset = CONFIGS[opts.config]
-    model_config = dict(preset["model"], afn="gelu")
     batch_size, seq = opts.batch or preset["batch"], opts.seq or preset["seq"]
-    if seq > model_config["n_positions"]:
-        parser.error(f"--seq {seq} is above the model's {model_config['n_positions']} positions")
-    vocab = model_config["vocab_size"]
-    model_config["pad_token_id"] = vocab - 1  # the head needs one; the batch never uses it
-    rng = np.random.default_rng(opts.seed)
-    batch = {
-        "input_ids": rng.integers(0, vocab - 1, (batch_size, seq)).astype(np.int32),
-        "attention_mask": np.ones((batch_size, seq), dtype=np.int32),
-        "labels": rng.integers(0, 2, batch_size).astype(np.int32),
-    }
+    if seq > preset["model"]["n_positions"]:
+        parser.error(f"--seq {seq} is above the model's {preset['model']['n_positions']} positions")
+    model_config, batch = config_and_batch(opts.config, batch_size, seq, opts.seed)
 
     python = None if opts.no_torch else torch_python(opts.torch_venv, getattr(sys, "_base_executable", sys.executable))
     worker = None
@@ -351,7 +361,7 @@ def main(argv=None) -> int:
     shape = model_config
     print(
         f"config {opts.config}: {shape['n_layer']} layers, {shape['n_embd']} wide, {shape['n_head']} heads, "
-        f"vocab {vocab:,}, {shape['n_positions']} positions; batch {batch_size} x {seq}; "
+        f"vocab {shape['vocab_size']:,}, {shape['n_positions']} positions; batch {batch_size} x {seq}; "
         f"{side.parameters / 1e6:.2f}M parameters"
     )
     print(

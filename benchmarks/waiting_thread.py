@@ -12,7 +12,7 @@ starts) at nice 0 and at nice 19, alternating
 ``--rounds`` times ``--steps`` steps each, so that the host's own drift affects both alike;
 it prints the medians per step, their ratio, and the thread's CPU time per step.
 
-Going back from nice 19 to 0 needs root (or CAP_SYS_NICE); without it the script says so.
+Going back from nice 19 to 0 needs root; without it the script says so and stops.
 """
 
 from __future__ import annotations
@@ -23,13 +23,10 @@ import statistics
 import sys
 import tempfile
 import threading
-import time
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from train_step import CONFIGS, MsgptSide  # noqa: E402
+from train_step import CONFIGS, MsgptSide, config_and_batch  # noqa: E402
 
 
 def _thread_cpu_seconds() -> float:
@@ -56,19 +53,14 @@ def main(argv=None) -> int:
     opts = parser.parse_args(argv)
     if not sys.platform.startswith("linux"):
         parser.error("thread priorities are Linux's here")
+    if os.geteuid() != 0:
+        print("cannot raise the thread's priority back to 0: run as root, or compare "
+              "benchmarks/train_step.py runs with and without MSGPT_YIELD=0")
+        return 1
     os.environ["MSGPT_YIELD"] = "0"  # this script sets the priority itself
 
-    preset = CONFIGS[opts.config]
-    model_config = dict(preset["model"], afn="gelu")
-    vocab = model_config["vocab_size"]
-    model_config["pad_token_id"] = vocab - 1
-    rng = np.random.default_rng(0)
-    batch_size, seq = preset["batch"], preset["seq"]
-    batch = {
-        "input_ids": rng.integers(0, vocab - 1, (batch_size, seq)).astype(np.int32),
-        "attention_mask": np.ones((batch_size, seq), dtype=np.int32),
-        "labels": rng.integers(0, 2, batch_size).astype(np.int32),
-    }
+    model_config, batch = config_and_batch(opts.config)
+    batch_size, seq = batch["input_ids"].shape
     with tempfile.TemporaryDirectory(prefix="msgpt-bench-") as workdir:
         side = MsgptSide(model_config, batch, workdir, 6.25e-5, 0, "fused")
         for _ in range(3):  # compile and warm up
@@ -78,13 +70,8 @@ def main(argv=None) -> int:
         cpu: dict[int, list[float]] = {0: [], 19: []}
         for _ in range(opts.rounds):
             for nice in (0, 19):
-                try:
-                    for waiting in _waiting_threads():
-                        os.setpriority(os.PRIO_PROCESS, waiting, nice)
-                except PermissionError:
-                    print("cannot raise the thread's priority back to 0: run as root, or compare "
-                          "benchmarks/train_step.py runs with and without MSGPT_YIELD=0")
-                    return 1
+                for waiting in _waiting_threads():
+                    os.setpriority(os.PRIO_PROCESS, waiting, nice)
                 start_cpu = _thread_cpu_seconds()
                 rounds = [side.one_round() for _ in range(opts.steps)]
                 cpu[nice].append((_thread_cpu_seconds() - start_cpu) / opts.steps)
