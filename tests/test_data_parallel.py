@@ -270,3 +270,22 @@ def test_bad_input_under_msrun_is_one_line_once(tmp_path):
     console = result.stdout + result.stderr
     errors = [line for line in console.splitlines() if "imdb.py: error:" in line]
     assert len(errors) == 1 and "missing.csv" in errors[0], console[-3000:]
+
+
+def test_recipe_runs_both_stages_under_msrun(tmp_path):
+    """--pretrain-epochs under msrun: the first stage's blocks are shared out like the
+    classifier's batches, rank 0 alone writes pretraining/, and the second stage starts
+    from its model; one set of results, the result line once."""
+    data = write_reviews(tmp_path / "reviews.csv", 400)  # 2% held out must fill a block
+    out = tmp_path / "out"
+    result = msrun(tmp_path / "logs", RECIPE, *TINY, "--pretrain-epochs", "1", "--data", data, "--output-dir", out)
+    assert result.returncode == 0, _logs(tmp_path / "logs")
+    metrics = json.loads((out / "metrics.json").read_text())
+    stage = json.loads((out / "pretraining" / "metrics.json").read_text())
+    assert metrics["world_size"] == 2 and metrics["model"] == str(out / "pretraining" / "best")
+    assert metrics["pretraining"]["validation_perplexity"] == stage["validation_perplexity"]
+    assert stage["train_documents"] + stage["held_out_documents"] == metrics["split_sizes"]["train"] == 240
+    assert (out / "pretraining" / "best" / "model.safetensors").is_file() and (out / "best").is_dir()
+    assert not list(out.glob(".*")) and not list((out / "pretraining").glob(".*"))  # nothing half-written
+    console = result.stdout + result.stderr
+    assert console.count("test accuracy") == 1 and console.count("pre-training done") == 1, console[-3000:]

@@ -86,6 +86,16 @@ def test_msgpt_yield_0_keeps_the_priority():
     assert result == {"applied": False, "after": 0}
 
 
+def test_msrun_processes_keep_the_priority():
+    result = _run("""
+        import msgpt
+        msgpt.select_device("CPU")
+        from msgpt import _mindnlp
+        print(json.dumps(dict(applied=msgpt.yield_to_kernel_threads(), after=mine())))
+    """, MS_ROLE="MS_WORKER", MS_WORKER_NUM="2")
+    assert result == {"applied": False, "after": 0}
+
+
 def test_mindspore_still_busy_waits_for_cpu_kernels():
     """The reason for the change: while MindSpore's kernel threads compute, the thread that
     launched the kernels uses CPU time too (it spins). If this fails, MindSpore waits
