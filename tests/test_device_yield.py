@@ -76,24 +76,20 @@ def test_the_trainer_lowers_only_the_waiting_thread(tmp_path):
     assert kernel_threads and all(n == 0 for n in kernel_threads), result["threads"]
 
 
-def test_msgpt_yield_0_keeps_the_priority():
+def test_msgpt_yield_0_and_msrun_keep_the_priority():
+    # yield_to_kernel_threads reads the environment at each call: one process tries both.
     result = _run("""
         import msgpt
         msgpt.select_device("CPU")
         from msgpt import _mindnlp
-        print(json.dumps(dict(applied=msgpt.yield_to_kernel_threads(), after=mine())))
+        switched_off = dict(applied=msgpt.yield_to_kernel_threads(), after=mine())
+        del os.environ["MSGPT_YIELD"]
+        os.environ.update(MS_ROLE="MS_WORKER", MS_WORKER_NUM="2")
+        under_msrun = dict(applied=msgpt.yield_to_kernel_threads(), after=mine())
+        print(json.dumps(dict(switched_off=switched_off, under_msrun=under_msrun)))
     """, MSGPT_YIELD="0")
-    assert result == {"applied": False, "after": 0}
-
-
-def test_msrun_processes_keep_the_priority():
-    result = _run("""
-        import msgpt
-        msgpt.select_device("CPU")
-        from msgpt import _mindnlp
-        print(json.dumps(dict(applied=msgpt.yield_to_kernel_threads(), after=mine())))
-    """, MS_ROLE="MS_WORKER", MS_WORKER_NUM="2")
-    assert result == {"applied": False, "after": 0}
+    assert result["switched_off"] == {"applied": False, "after": 0}
+    assert result["under_msrun"] == {"applied": False, "after": 0}
 
 
 def test_mindspore_still_busy_waits_for_cpu_kernels():
