@@ -2,8 +2,10 @@
 the lowest priority, the kernel threads keep theirs; and MindSpore still busy-waits (the
 day it stops, the last test fails and the priority change can go).
 
-Each test runs in a fresh process: a thread's priority cannot be raised again, and the
-suite's own process keeps it (tests/conftest.py sets MSGPT_YIELD=0).
+One fresh process tries it all, in an order that needs no priority raised again (an
+unprivileged thread cannot go back from nice 19): the busy-wait probe at normal priority,
+then the switched-off cases, then the Trainer. The suite's own process keeps its priority
+(tests/conftest.py sets MSGPT_YIELD=0).
 """
 
 from __future__ import annotations
@@ -52,69 +54,73 @@ def _normal_priority() -> None:
         pass
 
 
-def test_the_trainer_lowers_only_the_waiting_thread(tmp_path):
-    result = _run(f"""
-        import msgpt
-        msgpt.select_device("CPU")
-        from msgpt import _mindnlp
-        from transformers import OpenAIGPTForSequenceClassification
-        from msgpt.training import make_trainer, training_arguments
-        before = mine()
-        config = msgpt.small_gpt_config(50, n_embd=16, n_layer=1, n_head=2, n_positions=32)
-        config.pad_token_id = 49
-        args = training_arguments({str(tmp_path)!r}, eval_strategy="no", save_strategy="no",
-                                  load_best_model_at_end=False, metric_for_best_model=None)
-        make_trainer(OpenAIGPTForSequenceClassification(config), None, None, None, args)
-        print(json.dumps(dict(before=before, after=mine(), threads=niceness(),
-                              again=msgpt.yield_to_kernel_threads())))
-    """)
-    assert result["before"] == 0, "the test process runs below normal priority and cannot start one at it"
-    assert result["after"] == 19
-    assert result["again"] is True  # idempotent
-    # MindSpore's kernel threads were started before the change and keep the priority.
-    kernel_threads = [n for name, ns in result["threads"].items() for n in ns if name.startswith(("ActorThread", "KernelThread"))]
-    assert kernel_threads and all(n == 0 for n in kernel_threads), result["threads"]
-
-
-def test_msgpt_yield_0_and_msrun_keep_the_priority():
-    # yield_to_kernel_threads reads the environment at each call: one process tries both.
-    result = _run("""
-        import msgpt
-        msgpt.select_device("CPU")
-        from msgpt import _mindnlp
-        switched_off = dict(applied=msgpt.yield_to_kernel_threads(), after=mine())
-        del os.environ["MSGPT_YIELD"]
-        os.environ.update(MS_ROLE="MS_WORKER", MS_WORKER_NUM="2")
-        under_msrun = dict(applied=msgpt.yield_to_kernel_threads(), after=mine())
-        print(json.dumps(dict(switched_off=switched_off, under_msrun=under_msrun)))
-    """, MSGPT_YIELD="0")
-    assert result["switched_off"] == {"applied": False, "after": 0}
-    assert result["under_msrun"] == {"applied": False, "after": 0}
-
-
-def test_mindspore_still_busy_waits_for_cpu_kernels():
-    """The reason for the change: while MindSpore's kernel threads compute, the thread that
-    launched the kernels uses CPU time too (it spins). If this fails, MindSpore waits
-    passively now, and yield_to_kernel_threads is no longer needed."""
-    result = _run("""
-        import time, threading
+@pytest.fixture(scope="module")
+def trial(tmp_path_factory) -> dict:
+    out = tmp_path_factory.mktemp("yield")
+    return _run(f"""
+        import time
         import msgpt
         msgpt.select_device("CPU")
         from msgpt import _mindnlp
         import mindspore, numpy as np
+
+        # 1. Does the launching thread spin while MindSpore's kernel threads compute?
         def cpu_seconds():
-            fields = open(f"/proc/self/task/{threading.get_native_id()}/stat").read().rsplit(")", 1)[1].split()
+            fields = open(f"/proc/self/task/{{threading.get_native_id()}}/stat").read().rsplit(")", 1)[1].split()
             return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
         a = mindspore.Tensor(np.random.default_rng(0).random((1200, 1200), dtype=np.float32))
         mindspore.ops.matmul(a, a).asnumpy()
         cpu, wall = cpu_seconds(), time.perf_counter()
         for _ in range(30):
-            out = mindspore.ops.matmul(a, a)
-        out.asnumpy()
+            product = mindspore.ops.matmul(a, a)
+        product.asnumpy()
         wall = time.perf_counter() - wall
-        print(json.dumps(dict(share=(cpu_seconds() - cpu) / wall, wall=wall)))
+        busy_wait = dict(share=(cpu_seconds() - cpu) / wall, wall=wall)
+
+        # 2. Switched off, and under msrun: yield_to_kernel_threads reads the environment at each call.
+        os.environ["MSGPT_YIELD"] = "0"
+        switched_off = dict(applied=msgpt.yield_to_kernel_threads(), after=mine())
+        del os.environ["MSGPT_YIELD"]
+        os.environ.update(MS_ROLE="MS_WORKER", MS_WORKER_NUM="2")
+        under_msrun = dict(applied=msgpt.yield_to_kernel_threads(), after=mine())
+        for name in ("MS_ROLE", "MS_WORKER_NUM"):
+            del os.environ[name]
+
+        # 3. The Trainer lowers the launching thread.
+        from transformers import OpenAIGPTForSequenceClassification
+        from msgpt.training import make_trainer, training_arguments
+        before = mine()
+        config = msgpt.small_gpt_config(50, n_embd=16, n_layer=1, n_head=2, n_positions=32)
+        config.pad_token_id = 49
+        args = training_arguments({str(out)!r}, eval_strategy="no", save_strategy="no",
+                                  load_best_model_at_end=False, metric_for_best_model=None)
+        make_trainer(OpenAIGPTForSequenceClassification(config), None, None, None, args)
+        print(json.dumps(dict(busy_wait=busy_wait, switched_off=switched_off, under_msrun=under_msrun,
+                              before=before, after=mine(), threads=niceness(),
+                              again=msgpt.yield_to_kernel_threads())))
     """)
-    assert result["share"] > 0.1, (
-        f"the launching thread used {result['share']:.0%} of a core while kernels ran "
-        f"({result['wall']:.2f} s): MindSpore no longer busy-waits; drop yield_to_kernel_threads"
+
+
+def test_the_trainer_lowers_only_the_waiting_thread(trial):
+    assert trial["before"] == 0, "the test process runs below normal priority and cannot start one at it"
+    assert trial["after"] == 19
+    assert trial["again"] is True  # idempotent
+    # MindSpore's kernel threads were started before the change and keep the priority.
+    kernel_threads = [n for name, ns in trial["threads"].items() for n in ns if name.startswith(("ActorThread", "KernelThread"))]
+    assert kernel_threads and all(n == 0 for n in kernel_threads), trial["threads"]
+
+
+def test_msgpt_yield_0_and_msrun_keep_the_priority(trial):
+    assert trial["switched_off"] == {"applied": False, "after": 0}
+    assert trial["under_msrun"] == {"applied": False, "after": 0}
+
+
+def test_mindspore_still_busy_waits_for_cpu_kernels(trial):
+    """The reason for the change: while MindSpore's kernel threads compute, the thread that
+    launched the kernels uses CPU time too (it spins). If this fails, MindSpore waits
+    passively now, and yield_to_kernel_threads is no longer needed."""
+    share, wall = trial["busy_wait"]["share"], trial["busy_wait"]["wall"]
+    assert share > 0.1, (
+        f"the launching thread used {share:.0%} of a core while kernels ran "
+        f"({wall:.2f} s): MindSpore no longer busy-waits; drop yield_to_kernel_threads"
     )
