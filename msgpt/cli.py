@@ -15,10 +15,14 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import threading
 from pathlib import Path
 from typing import Any, Callable
 
 DEVICES = ("Ascend", "GPU", "CPU")
+
+#: Seconds a rank that met bad input under msrun waits for the others to meet it too.
+BAD_INPUT_WAIT_S = 60.0
 
 
 class RecipeError(Exception):
@@ -150,7 +154,8 @@ def run_main(
 
     Under ``msrun``, communication starts first, before any data or model work (the
     scheduler process leaves there); rank 0 alone logs at INFO, prints the summary and
-    the error line, the other ranks say only what goes wrong. A single process runs as is.
+    the error line (``report_bad_input``), the other ranks say only what goes wrong. A single
+    process runs as is.
     """
     from msgpt.distributed import init_distributed, is_main_process
 
@@ -163,9 +168,34 @@ def run_main(
     try:
         result = run()
     except user_errors() as error:
-        if main_process:  # every rank meets the same bad input: one says so
-            print(f"{prog}: error: {error}", file=sys.stderr)
+        report_bad_input(prog, str(error), main_process)
         return 2
     if main_process:
         print(summary(result))
     return 0
+
+
+def report_bad_input(prog: str, message: str, main_process: bool = True) -> None:
+    """The one error line for bad input, and under msrun every rank leaving together.
+
+    Every rank meets the same bad input; rank 0 prints the line, then all wait at a barrier
+    before they exit. msrun stops the job as soon as one process exits with an error, and
+    shows the ranks' output through ``tail`` processes it stops too: a rank that exited at
+    once could end the job before rank 0's line got through (seen in CI: no line at all).
+    Should the input be bad for this rank alone, the others never come: after
+    ``BAD_INPUT_WAIT_S`` it says so itself, naming its rank.
+    """
+    from msgpt.distributed import barrier, distributed_info
+
+    if main_process:
+        print(f"{prog}: error: {message}", file=sys.stderr, flush=True)
+    info = distributed_info()
+    if not info.enabled:
+        return
+    # In a thread, so that the wait can end: MindSpore's barrier has no timeout (it lets
+    # Python run while it waits).
+    waiting = threading.Thread(target=barrier, name="msgpt-bad-input-barrier", daemon=True)
+    waiting.start()
+    waiting.join(BAD_INPUT_WAIT_S)
+    if waiting.is_alive() and not main_process:
+        print(f"{prog}: error (rank {info.rank}): {message}", file=sys.stderr, flush=True)

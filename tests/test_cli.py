@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from msgpt.cli import OneLineParser, RecipeError, add_device_argument, prepare_output_dir, run_main
+import threading
+
+import msgpt.cli
+import msgpt.distributed
+from msgpt.cli import (OneLineParser, RecipeError, add_device_argument, prepare_output_dir, report_bad_input,
+                       run_main)
 
 
 def test_device_names_in_any_case():
@@ -48,3 +53,19 @@ def test_run_main_reports_bad_input_in_one_line(capsys):
     assert capsys.readouterr().err == "r.py: error: --data x.csv: no such file\n"
     assert run_main("r.py", "CPU", lambda: {"accuracy": 1.0}, lambda m: f"accuracy {m['accuracy']}") == 0
     assert capsys.readouterr().out == "accuracy 1.0\n"
+
+
+@pytest.mark.parametrize("others_arrive", [True, False])
+def test_bad_input_under_msrun_rank_zero_speaks_and_the_ranks_leave_together(monkeypatch, capsys, others_arrive):
+    """The barrier the ranks wait at before they exit (tests/test_data_parallel.py runs the
+    real one under msrun); a rank that meets bad input alone says so after the wait."""
+    monkeypatch.setattr(msgpt.distributed, "_INFO", msgpt.distributed.DistributedInfo(rank=1, world_size=2))
+    never = threading.Event()
+    arrived = []
+    monkeypatch.setattr(msgpt.distributed, "barrier", lambda: arrived.append(1) if others_arrive else never.wait(5))
+    monkeypatch.setattr(msgpt.cli, "BAD_INPUT_WAIT_S", 0.2)
+    report_bad_input("r.py", "--data x.csv: no such file", main_process=True)
+    assert capsys.readouterr().err == "r.py: error: --data x.csv: no such file\n"
+    report_bad_input("r.py", "--data x.csv: no such file", main_process=False)
+    assert capsys.readouterr().err == ("" if others_arrive else "r.py: error (rank 1): --data x.csv: no such file\n")
+    assert arrived == ([1, 1] if others_arrive else [])
