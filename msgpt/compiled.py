@@ -51,7 +51,6 @@ from __future__ import annotations
 import functools
 import itertools
 import math
-import os
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -85,7 +84,9 @@ def compile_stats() -> CompileStats:
 
 def requested() -> bool:
     """Whether the environment leaves the compiled path on (``MSGPT_COMPILE`` != ``0``)."""
-    return os.environ.get(ENV_SWITCH, "1").strip().lower() not in ("0", "false", "no", "off")
+    from msgpt.env import switch_on
+
+    return switch_on(ENV_SWITCH)
 
 
 def _modeling():

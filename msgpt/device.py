@@ -118,7 +118,9 @@ def yield_to_kernel_threads() -> bool:
     GPU are left alone (the host thread waits for the device there, not for host cores),
     and so are msrun's processes.
     """
-    if os.environ.get(YIELD_ENV, "1").strip().lower() in ("0", "false", "no", "off"):
+    from msgpt.env import switch_on
+
+    if not switch_on(YIELD_ENV):
         return False
     if not sys.platform.startswith("linux") or current_device() != "CPU":
         return False

@@ -117,6 +117,12 @@ def _datasets_cache() -> str:
     return str(datasets.config.HF_DATASETS_CACHE)
 
 
+def switch_on(name: str) -> bool:
+    """Whether msgpt's on/off environment switch ``name`` (``MSGPT_COMPILE``,
+    ``MSGPT_YIELD``) leaves its feature on: anything but ``0``/``false``/``no``/``off``."""
+    return os.environ.get(name, "1").strip().lower() not in ("0", "false", "no", "off")
+
+
 def _env(name: str, meaning_if_unset: str) -> str:
     value = os.environ.get(name)
     return value if value is not None else f"unset ({meaning_if_unset})"
