@@ -137,6 +137,7 @@ def collect() -> dict[str, str]:
         "HF_HUB_OFFLINE": _env("HF_HUB_OFFLINE", "online"),
         "DEVICE_TARGET": _env("DEVICE_TARGET", "the best available device"),
         "MSGPT_COMPILE": _env("MSGPT_COMPILE", "compiled blocks on the CPU"),
+        "MSGPT_YIELD": _env("MSGPT_YIELD", "the waiting thread lowered on the CPU"),
     }
     report: dict[str, str] = {
         "msgpt": _probe(_msgpt),
@@ -148,6 +149,7 @@ def collect() -> dict[str, str]:
         "devices available": _probe(_available_devices),
         "torch": _probe(_torch),
         "MSGPT_COMPILE": settings["MSGPT_COMPILE"],
+        "MSGPT_YIELD": settings["MSGPT_YIELD"],
         "HF_ENDPOINT": settings["HF_ENDPOINT"],
         "HF_HUB_OFFLINE": settings["HF_HUB_OFFLINE"],
     }

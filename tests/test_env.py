@@ -21,7 +21,7 @@ def _run(**extra: str) -> dict[str, str]:
 
 
 def test_report_names_versions_device_torch_and_hub_settings():
-    report = _run(HF_HUB_OFFLINE="1")
+    report = _run(HF_HUB_OFFLINE="1", MSGPT_YIELD="0")
     for name in ("mindspore", "mindnlp", "transformers", "tokenizers", "numpy"):
         assert report[name] == importlib.metadata.version(name)
     assert report["msgpt"].startswith(msgpt.__version__)
@@ -32,7 +32,7 @@ def test_report_names_versions_device_torch_and_hub_settings():
     assert report["torch"].startswith("mindtorch (")
     # Unset stays unset: the endpoint that mindnlp's import injects is not reported as the user's.
     assert report["HF_ENDPOINT"].startswith("unset") and report["hub endpoint used"] == "https://huggingface.co"
-    assert report["HF_HUB_OFFLINE"] == "1"
+    assert report["HF_HUB_OFFLINE"] == "1" and report["MSGPT_YIELD"] == "0"
     assert report["hub cache"].startswith(report["HF_HOME"])
     assert report["CANN"]  # a version on Ascend machines, "not found" here
 
