@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-
 import threading
+
+import pytest
 
 import msgpt.cli
 import msgpt.distributed
