@@ -53,8 +53,8 @@ def add_classification_arguments(
     data_required: bool = False, item: str = "text",
 ) -> None:
     """The options every classification recipe takes. ``defaults`` says, option by option
-    (model, data, output_dir, epochs, lr, batch_size, max_seq_len, truncation, padding and the
-    three fractions), what the recipe fills in when it is not given; ``item`` names one example
+    (model, data, output_dir, epochs, lr, batch_size, max_seq_len, truncation, windows, padding
+    and the three fractions), what the recipe fills in when it is not given; ``item`` names one example
     in the help ("review")."""
     add = parser.add_argument
 
@@ -80,6 +80,10 @@ def add_classification_arguments(
     add("--train-fraction", type=float, help=f"fraction of the train split used {note('train_fraction')}")
     add("--val-fraction", type=float, help=f"part of that fraction kept for validation {note('val_fraction')}")
     add("--test-fraction", type=float, help=f"fraction of the test split evaluated {note('test_fraction')}")
+    add("--windows", action=argparse.BooleanOptionalAction,
+        help=f"test evaluation reads a {item} longer than --max-seq-len whole, as consecutive windows of that "
+        f"length whose class probabilities are averaged, instead of its truncated end (single texts; saved "
+        f"with the model for predict) {note('windows')}")
     add("--padding", choices=PADDINGS,
         help="batching: max_length, longest or buckets (lengths sorted into a few widths); auto is "
         f"max_length on Ascend, longest on CPU/GPU {note('padding')}")
@@ -102,8 +106,8 @@ def parse_classification_args(
     args = parser.parse_args(argv)
     values = defaults(args)
     for key, value in values.items():
-        if key in ("truncation", "max_seq_len") and args.eval_only:
-            continue  # a saved model keeps the length and side it was trained with
+        if key in ("truncation", "max_seq_len", "windows") and args.eval_only:
+            continue  # a saved model keeps the length, side and windows it was trained with
         if getattr(args, key) is None:
             setattr(args, key, value)
     # Folders saved before msgpt recorded the length are evaluated at the recipe's default.
@@ -131,6 +135,8 @@ def check_classification_arguments(args: argparse.Namespace) -> None:
         raise RecipeError(f"--num-labels {args.num_labels} disagrees with the {len(args.label_names)} --label-names")
     if args.lm_coef < 0:
         raise RecipeError(f"--lm-coef must be >= 0, got {args.lm_coef}")
+    if args.windows and args.task != "single":
+        raise RecipeError(f"--windows reads single texts, not --task {args.task}'s inputs")
     check_stopping_arguments(args, evaluating_only=args.eval_only)
     for name in ("train_fraction", "val_fraction", "test_fraction"):
         value = getattr(args, name)
@@ -170,35 +176,56 @@ def build_tokenizer_and_model(args: argparse.Namespace, train_texts: list[str], 
 
 
 def test_dataset(split, tokenizer, args: argparse.Namespace, strategy: str):
-    """The test split batched in its own order (buckets would reorder predictions.csv)."""
+    """The test split batched in its own order (buckets would reorder predictions.csv),
+    and with --windows its ``msgpt.windows.Windows`` (the dataset's rows), else None."""
+    import numpy as np
+
     from msgpt.data import build_dataset, encode_examples
     from msgpt.data.batching import batch_dataset
+    from msgpt.data.dataset import EncodedExamples
+    from msgpt.windows import encode_windows
 
     ordered = "longest" if strategy == "buckets" else strategy
     if strategy == "buckets" and args.device_name == "Ascend":
         ordered = "max_length"
-    encoded = encode_examples(split, tokenizer, args.max_seq_len, task=args.task)
-    return batch_dataset(
+    windows = encode_windows(tokenizer, split.texts, args.max_seq_len) if args.windows and len(split) else None
+    if windows is None:
+        encoded = encode_examples(split, tokenizer, args.max_seq_len, task=args.task)
+    else:
+        encoded = EncodedExamples([np.asarray(ids, dtype=np.int32) for ids in windows.sequences],
+                                  np.asarray(split.labels)[windows.owners], args.max_seq_len)
+    dataset = batch_dataset(
         build_dataset(encoded, num_shards=1, shard_id=0), batch_size=args.batch_size,
         max_seq_len=args.max_seq_len, pad_id=tokenizer.pad_token_id, strategy=ordered,
         device=args.device_name, sequences=encoded.sequences,
     )
+    return dataset, windows
 
 
-def evaluate_test(trainer, split, dataset, out: Path, metrics: dict[str, Any], label_names=None) -> dict[str, Any]:
-    """Test predictions, predictions.csv (rank 0), and the test figures added to ``metrics``."""
+def evaluate_test(trainer, split, dataset, out: Path, metrics: dict[str, Any], label_names=None,
+                  windows=None) -> dict[str, Any]:
+    """Test predictions, predictions.csv (rank 0), and the test figures added to ``metrics``.
+    With ``windows`` (the dataset's rows), each text's windows are combined first and its
+    figures (accuracy, macro-F1, loss) are the texts'."""
     import numpy as np
 
     from msgpt.report import input_columns, write_predictions
+    from msgpt.training.metrics import accuracy, macro_f1
 
     result = trainer.predict(dataset, metric_key_prefix="test")  # every rank, every example
     logits = np.asarray(result.predictions, dtype=np.float64)
     probabilities = np.exp(logits - logits.max(axis=1, keepdims=True))
     probabilities /= probabilities.sum(axis=1, keepdims=True)
+    metrics.update({k: v for k, v in result.metrics.items() if k.startswith("test_")})
+    if windows is not None:
+        probabilities = windows.combine(probabilities)
+        labels = np.asarray(split.labels)
+        true_class = probabilities[np.arange(len(labels)), labels]
+        metrics.update(test_accuracy=accuracy(probabilities, labels), test_f1=macro_f1(probabilities, labels),
+                       test_loss=float(-np.log(np.maximum(true_class, 1e-12)).mean()), test_windows=len(windows))
     if trainer.distributed.is_main:
         write_predictions(out / "predictions.csv", split.texts, split.labels, probabilities, label_names,
                           inputs=input_columns(split))
-    metrics.update({k: v for k, v in result.metrics.items() if k.startswith("test_")})
     metrics["test_examples"] = len(split)
     return metrics
 
@@ -216,6 +243,8 @@ def resolve_eval_only(args: argparse.Namespace) -> None:
         args.model, folder.num_labels, folder.label_names, args.num_labels, args.label_names
     )
     args.max_seq_len = args.max_seq_len or folder.max_seq_len or args.default_max_seq_len
+    if args.windows is None:
+        args.windows = folder.windows
     if args.max_seq_len > folder.n_positions:
         raise RecipeError(f"--max-seq-len {args.max_seq_len} is above the model's {folder.n_positions} positions")
 
@@ -280,7 +309,7 @@ def run(args: argparse.Namespace, first_stage: FirstStage | None = None) -> dict
         tokenizer.truncation_side = args.truncation  # saved with the tokenizer: predict() cuts alike
     msgpt.check_max_length(model, args.max_seq_len)
     if not args.eval_only:  # checkpoints and best/ remember it: evaluation and predict() default to it
-        record_training(model.config, args.max_seq_len, tokenizer.truncation_side)
+        record_training(model.config, args.max_seq_len, tokenizer.truncation_side, windows=args.windows)
     data = build_datasets(
         splits, tokenizer, batch_size=args.batch_size, max_seq_len=args.max_seq_len,
         strategy=args.padding, seed=args.seed, device=args.device_name, task=args.task,
@@ -329,8 +358,8 @@ def run(args: argparse.Namespace, first_stage: FirstStage | None = None) -> dict
         metrics["epochs"] = epoch_history(trainer.state.log_history)
         if args.early_stopping_patience:
             metrics["early_stopping"] = early_stopping_summary(trainer)
-    evaluate_test(trainer, splits.test, test_dataset(splits.test, tokenizer, args, data.strategy), out, metrics,
-                  args.label_names)
+    dataset, windows = test_dataset(splits.test, tokenizer, args, data.strategy)
+    evaluate_test(trainer, splits.test, dataset, out, metrics, args.label_names, windows)
     if main_process:
         write_metrics(out / "metrics.json", metrics)
     return metrics

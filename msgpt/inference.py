@@ -20,7 +20,8 @@ from msgpt.device import yield_to_kernel_threads
 from msgpt.labels import config_label_names, name_of
 from msgpt.model import check_max_length, load_pretrained
 from msgpt.task_inputs import encode_inputs
-from msgpt.trained import trained_max_length, trained_task
+from msgpt.trained import trained_max_length, trained_task, trained_windows
+from msgpt.windows import encode_windows
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 
@@ -65,16 +66,13 @@ def default_max_length(model: PreTrainedModel) -> int:
     return trained_max_length(model.config) or model.config.n_positions
 
 
-def _encode(
+def _check_inputs(
     task: str,
-    tokenizer: PreTrainedTokenizerBase,
     texts: list[str],
     text_pairs: Sequence[str] | None,
     candidates: Sequence[Sequence[str]] | None,
-    max_length: int,
-) -> list[list[list[int]]]:
-    """The inputs checked against what a ``task`` model reads, then encoded as
-    ``msgpt.task_inputs.encode_inputs`` groups them."""
+) -> None:
+    """A ``ValueError`` unless the inputs are what a ``task`` model reads."""
     wanted = {"pair": "text_pairs", "similarity": "text_pairs", "choice": "candidates"}.get(task)
     for name, value in (("text_pairs", text_pairs), ("candidates", candidates)):
         if value is None and name == wanted:
@@ -85,7 +83,6 @@ def _encode(
             raise ValueError(f"{len(texts)} texts but {len(value)} {name.replace('_', ' ')}")
     if candidates is not None and (len({len(row) for row in candidates}) != 1 or len(candidates[0]) < 2):
         raise ValueError("every question needs the same number (>= 2) of candidates")
-    return encode_inputs(tokenizer, task, texts, max_length, text_pairs=text_pairs, candidates=candidates)
 
 
 def predict(
@@ -97,6 +94,7 @@ def predict(
     candidates: Sequence[Sequence[str]] | None = None,
     batch_size: int = 32,
     max_length: int | None = None,
+    windows: bool | None = None,
     progress: bool = False,
 ) -> Predictions:
     """Classify ``texts`` with a trained model (a folder from ``save_pretrained``, or objects).
@@ -104,7 +102,10 @@ def predict(
     ``max_length`` defaults to the length the model was trained at (recorded by
     ``save_pretrained`` and the recipe), else to its number of positions; longer texts
     are truncated on the tokenizer's side, keeping ``<eos>`` (and ``<delim>``: pairs lose
-    tokens from their longer segment first). ``progress`` shows a bar.
+    tokens from their longer segment first). With ``windows`` a longer single text is read
+    whole instead, as consecutive windows of ``max_length`` whose probabilities are averaged
+    (``msgpt.windows``); it defaults to what the model's recipe did (recorded in its
+    config), else off. ``progress`` shows a bar.
 
     A pair or similarity model also takes ``text_pairs`` (the second text of each), a
     multiple-choice model ``candidates`` (a sequence of answers per text, the same number
@@ -126,14 +127,22 @@ def predict(
         width = len(candidates[0]) if task == "choice" and candidates else model.config.num_labels
         return Predictions(np.zeros(0, dtype=np.int64), np.zeros((0, width), dtype=np.float32), names)
     max_length = check_max_length(model, max_length or default_max_length(model))
-    groups = _encode(task, tokenizer, texts, text_pairs, candidates, max_length)
+    _check_inputs(task, texts, text_pairs, candidates)
+    windows = trained_windows(model.config) if windows is None else windows
+    if windows and task != "single":
+        raise ValueError(f"windows are for single texts, not a {task!r} model's inputs")
+    if windows:
+        pieces = encode_windows(tokenizer, texts, max_length)
+        groups = [[ids] for ids in pieces.sequences]
+    else:
+        groups = encode_inputs(tokenizer, task, texts, max_length, text_pairs=text_pairs, candidates=candidates)
     grouped = task in ("similarity", "choice")  # inputs [batch, S, seq]
     # Batches of similar lengths pad less; rows go back to the input order at the end.
     order = np.argsort([max(len(ids) for ids in group) for group in groups], kind="stable")
     yield_to_kernel_threads()  # CPU: this thread's busy-wait leaves the cores to the kernels
     model.eval()
     probs: np.ndarray | None = None
-    with torch.no_grad(), tqdm(total=len(groups), unit="text", disable=not progress) as bar:
+    with torch.no_grad(), tqdm(total=len(groups), unit="window" if windows else "text", disable=not progress) as bar:
         for start in range(0, len(groups), batch_size):
             rows = order[start : start + batch_size]
             sequences = [ids for row in rows for ids in groups[row]]
@@ -149,4 +158,6 @@ def predict(
                 probs = np.zeros((len(groups), batch_probs.shape[-1]), dtype=np.float32)
             probs[rows] = batch_probs
             bar.update(len(rows))
+    if windows:
+        probs = pieces.combine(probs).astype(np.float32)
     return Predictions(labels=probs.argmax(axis=-1), probabilities=probs, label_names=names)

@@ -73,6 +73,7 @@ def label_file(
     require_labels: bool = False,
     batch_size: int = 32,
     max_length: int | None = None,
+    windows: bool | None = None,
     progress: bool = True,
     text_pair_column: str | None = None,
     candidate_columns: str | Sequence[str] | None = None,
@@ -80,7 +81,8 @@ def label_file(
     """Predict a label for every text of ``data`` with the model folder ``model``; write
     ``paths`` and return the figures (accuracy and macro-F1 when ``data`` has labels).
 
-    ``max_length`` defaults to the length the model was trained at. A pair or
+    ``max_length`` defaults to the length the model was trained at, ``windows`` (long
+    texts read whole, ``msgpt.windows``) to what its recipe did. A pair or
     similarity model reads ``text_pair_column`` too, a choice model ``candidate_columns``
     (``check_task_columns``). Bad input (not a model folder, a missing file or column,
     an empty text, columns the model's task does not read, a label name the model does
@@ -96,6 +98,9 @@ def label_file(
     if max_length is not None and max_length > folder.n_positions:
         raise ValueError(f"max length {max_length} is above the model's {folder.n_positions} positions")
     check_task_columns(model, folder.task, text_pair_column=text_pair_column, candidate_columns=candidate_columns)
+    windows = folder.windows if windows is None else windows
+    if windows and folder.task != "single":
+        raise ValueError(f"{model} is a {folder.task!r} model: windows are for single texts")
     choice = folder.task == "choice"
     inputs = read_texts_to_label(
         data, text_column=text_column, label_column=label_column, require_labels=require_labels,
@@ -112,11 +117,11 @@ def label_file(
     classifier, tokenizer = load_pretrained(folder.path, fast=True)
     max_length = max_length or default_max_length(classifier)
     result = predict(inputs.texts, classifier, tokenizer, text_pairs=inputs.text_pairs, candidates=inputs.candidates,
-                     batch_size=batch_size, max_length=max_length, progress=progress)
+                     batch_size=batch_size, max_length=max_length, windows=windows, progress=progress)
     summary: dict[str, Any] = {
         "model": str(model), "task": folder.task, "data": str(data), "examples": len(inputs.texts),
         "max_seq_len": max_length,
-        "truncation_side": tokenizer.truncation_side,
+        "truncation_side": tokenizer.truncation_side, "windows": windows,
         "label_names": list(result.label_names) if result.label_names else None,
         "predictions": str(paths.predictions),
     }

@@ -1,10 +1,11 @@
 """What a trained model folder remembers of its training, beyond the weights.
 
 ``config.json`` gets ``"msgpt": {"max_seq_len": 128, "truncation_side": "left", "task":
-"single"}``: the length and the side reviews were cut to in training, and the task the
-model's inputs and head are for (``TASKS``). Reading texts at another length changes
-what the classifier sees (a model trained on 128 tokens scores lower, and far slower, at
-512), so evaluation and prediction default to these. Folders saved without a length fall
+"single", "windows": true}``: the length and the side reviews were cut to in training,
+the task the model's inputs and head are for (``TASKS``), and whether its recipe read
+longer texts whole, as windows (``msgpt.windows``). Reading texts at another length
+changes what the classifier sees (a model trained on 128 tokens scores lower, and far
+slower, at 512), so evaluation and prediction default to these. Folders saved without a length fall
 back to the model's positions; without a task, they are ``"single"`` (all folders
 before tasks were).
 
@@ -38,12 +39,14 @@ def check_task(task: object) -> str:
     return task
 
 
-def record_training(config: Any, max_seq_len: int, truncation_side: str) -> None:
-    """Write the max length and truncation side of training into a model config (the
-    task recorded there stays)."""
+def record_training(config: Any, max_seq_len: int, truncation_side: str, *, windows: bool | None = None) -> None:
+    """Write the max length and truncation side of training into a model config, and
+    ``windows`` when given (the task recorded there stays)."""
     if truncation_side not in SIDES:
         raise ValueError(f"truncation side must be one of {SIDES}, got {truncation_side!r}")
     settings = {**_settings(config), "max_seq_len": int(max_seq_len), "truncation_side": truncation_side}
+    if windows is not None:
+        settings["windows"] = bool(windows)
     setattr(config, CONFIG_KEY, settings)
 
 
@@ -67,6 +70,12 @@ def trained_truncation_side(config: Any) -> str | None:
     """The truncation side a model config says it was trained with (None if not recorded)."""
     value = _settings(config).get("truncation_side")
     return value if value in SIDES else None
+
+
+def trained_windows(config: Any) -> bool:
+    """Whether a model config says texts longer than its length are read as windows
+    (``msgpt.windows``); False when not recorded."""
+    return _settings(config).get("windows") is True
 
 
 def recorded_task(config: Any) -> str | None:
@@ -93,6 +102,7 @@ class ModelFolder:
     max_seq_len: int | None
     truncation_side: str | None
     task: str
+    windows: bool = False
 
 
 def read_model_folder(folder: str | os.PathLike) -> ModelFolder:
@@ -123,4 +133,5 @@ def read_model_folder(folder: str | os.PathLike) -> ModelFolder:
         max_seq_len=trained_max_length(config),
         truncation_side=trained_truncation_side(config),
         task=task,
+        windows=trained_windows(config),
     )

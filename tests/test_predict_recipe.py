@@ -89,7 +89,7 @@ def test_word_labels_train_end_to_end_and_are_saved_by_name(trained):
     assert metrics["test_accuracy"] >= 0.75  # the words decide the label: a real run learns it
     config = json.loads((out / "best" / "config.json").read_text())
     assert config["id2label"] == {"0": "negative", "1": "positive"}
-    assert config["msgpt"] == {"max_seq_len": 32, "truncation_side": "right", "task": "single"}
+    assert config["msgpt"] == {"max_seq_len": 32, "truncation_side": "right", "task": "single", "windows": False}
     rows = read_rows(out / "predictions.csv")
     assert list(rows[0]) == ["text", "label", "prediction", "prob_negative", "prob_positive"]
     assert {row["label"] for row in rows} == {row["prediction"] for row in rows} == {"negative", "positive"}
