@@ -81,6 +81,7 @@ _EXPORTS = {
     # inference
     "predict": "msgpt.inference",
     "Predictions": "msgpt.inference",
+    "encode_windows": "msgpt.windows",
     "label_file": "msgpt.labelling",
     "read_model_folder": "msgpt.trained",
     # errors

@@ -10,7 +10,7 @@ tokens each reads: every token of the text counts once.
 
 On the offline demo's IMDB test reviews (42% longer than its 254 tokens) this took four
 trained models from 0.8789 to 0.8859 test accuracy on average (README, "Long reviews").
-Nothing here imports MindSpore or mindnlp.
+``msgpt.predict(..., windows=True)`` and the recipes' ``--windows`` use it.
 """
 
 from __future__ import annotations

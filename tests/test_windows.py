@@ -32,7 +32,7 @@ def test_windows_hold_every_token_once_the_kept_end_first(side, length):
 def test_first_window_is_the_truncated_encoding_and_a_short_text_one_window(tokenizer, side):
     tokenizer.truncation_side = side
     texts = make_texts(6, seed=4, min_words=2, max_words=40)
-    windows = encode_windows(tokenizer, texts, 12)
+    windows = msgpt.encode_windows(tokenizer, texts, 12)  # exported for notebooks
     truncated = msgpt.encode_batch(tokenizer, texts, 12)
     bodies = tokenizer(texts, add_special_tokens=False)["input_ids"]
     for i, body in enumerate(bodies):
