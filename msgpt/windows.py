@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
-from msgpt.tokenizer import _check_ready, _check_text
+from msgpt.task_inputs import _segments
+from msgpt.tokenizer import _check_ready
 
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase
@@ -68,18 +69,12 @@ def encode_windows(tokenizer: "PreTrainedTokenizerBase", texts: Sequence[str], m
     """Every text's windows of ``max_length`` tokens (``<bos>``, ``<eos>`` and up to
     ``max_length - 2`` of the text), from the end ``tokenizer.truncation_side`` keeps."""
     _check_ready(tokenizer, max_length)
-    for index, text in enumerate(texts):
-        _check_text(text, index if len(texts) > 1 else None)
-    if not texts:
-        return Windows([], np.zeros(0, np.int64), np.zeros(0), 0)
-    # Whole texts (the windows are the truncation); verbose=False: no warning for texts
-    # longer than the model.
-    bodies = tokenizer(list(texts), add_special_tokens=False, return_attention_mask=False, verbose=False)["input_ids"]
+    bodies = _segments(tokenizer, texts, "text")  # checked, whole: the windows are the truncation
     bos, eos, side = tokenizer.bos_token_id, tokenizer.eos_token_id, tokenizer.truncation_side
     sequences, owners, weights = [], [], []
     for owner, body in enumerate(bodies):
         for window in split_into_windows(body, max_length - 2, side):
             sequences.append([bos, *window, eos])
             owners.append(owner)
-            weights.append(max(len(window), 1))  # an empty text is refused above; a text of no tokens still votes
+            weights.append(max(len(window), 1))  # an empty text is refused; one of no tokens still votes
     return Windows(sequences, np.asarray(owners, np.int64), np.asarray(weights, np.float64), len(texts))

@@ -100,7 +100,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def summary(result: dict[str, Any]) -> str:
     """The result line: where the predictions are and, with labels, how good they are."""
-    read = f"windows of {result['max_seq_len']} tokens" if result.get("windows") else f"max length {result['max_seq_len']}"
+    read = f"windows of {result['max_seq_len']} tokens" if result["windows"] else f"max length {result['max_seq_len']}"
     line = f"labelled {result['examples']} texts at {read}; predictions in {result['predictions']}"
     if "accuracy" in result:
         line += f"; accuracy {result['accuracy']:.4f}, macro-F1 {result['f1']:.4f} (in {result['metrics']})"
