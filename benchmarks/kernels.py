@@ -32,11 +32,9 @@ import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
+from typing import Any
 
 import numpy as np
-
-HERE = Path(__file__).resolve().parent
 
 #: (name, kind, shape, calls per round)
 CASES = (
@@ -136,6 +134,19 @@ def torch_worker() -> None:
         print(json.dumps(one_round(thunks)), flush=True)
 
 
+def _answer(worker: subprocess.Popen) -> Any:
+    line = worker.stdout.readline()
+    if not line:
+        raise RuntimeError(f"the PyTorch side stopped (exit code {worker.wait()})")
+    return json.loads(line)
+
+
+def _torch_round(worker: subprocess.Popen) -> list[float]:
+    worker.stdin.write("round\n")
+    worker.stdin.flush()
+    return _answer(worker)
+
+
 def _gflops(kind: str, shape: tuple | None, seconds: float) -> str:
     if kind != "matmul":
         return ""
@@ -165,19 +176,17 @@ def main(argv: list[str] | None = None) -> int:
             [str(python), __file__, "--worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
             env={**os.environ, "PYTHONNOUSERSITE": "1", "OMP_WAIT_POLICY": omp_wait_policy()},
         )
-        info = json.loads(worker.stdout.readline())
+        info = _answer(worker)
     thunks = _mindspore_thunks()
     ms_rounds, pt_rounds = [], []
     try:
         for index in range(opts.warmup + opts.rounds):
             # Alternate who goes first, so neither side always follows the other.
             if worker is not None and index % 2 == 0:
-                worker.stdin.write("round\n"), worker.stdin.flush()
-                pt_rounds.append(json.loads(worker.stdout.readline()))
+                pt_rounds.append(_torch_round(worker))
             ms_rounds.append(one_round(thunks))
             if worker is not None and index % 2 == 1:
-                worker.stdin.write("round\n"), worker.stdin.flush()
-                pt_rounds.append(json.loads(worker.stdout.readline()))
+                pt_rounds.append(_torch_round(worker))
     finally:
         if worker is not None:
             worker.stdin.close()
