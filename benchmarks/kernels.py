@@ -29,10 +29,8 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
-from typing import Any
 
 import numpy as np
 
@@ -123,28 +121,18 @@ def one_round(thunks: list) -> list[float]:
 
 
 def torch_worker() -> None:
-    """The PyTorch side: one JSON line of timings per ``round`` read from stdin."""
+    """The PyTorch side, as ``train_step.TorchWorker`` drives it: ``{"cmd": "round"}``
+    answered with ``{"seconds": [...]}``, until ``quit``."""
     import torch
 
     thunks = _torch_thunks()
     print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads()}), flush=True)
     for line in sys.stdin:
-        if line.strip() != "round":
+        command = json.loads(line)["cmd"]
+        if command == "quit":
             break
-        print(json.dumps(one_round(thunks)), flush=True)
-
-
-def _answer(worker: subprocess.Popen) -> Any:
-    line = worker.stdout.readline()
-    if not line:
-        raise RuntimeError(f"the PyTorch side stopped (exit code {worker.wait()})")
-    return json.loads(line)
-
-
-def _torch_round(worker: subprocess.Popen) -> list[float]:
-    worker.stdin.write("round\n")
-    worker.stdin.flush()
-    return _answer(worker)
+        answer = {"seconds": one_round(thunks)} if command == "round" else {"error": f"unknown command {command!r}"}
+        print(json.dumps(answer), flush=True)
 
 
 def _gflops(kind: str, shape: tuple | None, seconds: float) -> str:
@@ -167,30 +155,25 @@ def main(argv: list[str] | None = None) -> int:
 
     import mindspore
 
-    from train_step import TORCH_VENV, omp_wait_policy, torch_python
+    from train_step import TORCH_VENV, TorchWorker, omp_wait_policy, torch_python
 
     worker = None
     if not opts.no_torch:
-        python = torch_python(TORCH_VENV, getattr(sys, "_base_executable", sys.executable))
-        worker = subprocess.Popen(
-            [str(python), __file__, "--worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-            env={**os.environ, "PYTHONNOUSERSITE": "1", "OMP_WAIT_POLICY": omp_wait_policy()},
-        )
-        info = _answer(worker)
+        worker = TorchWorker(torch_python(TORCH_VENV, getattr(sys, "_base_executable", sys.executable)),
+                             __file__, "--worker")
     thunks = _mindspore_thunks()
     ms_rounds, pt_rounds = [], []
     try:
         for index in range(opts.warmup + opts.rounds):
             # Alternate who goes first, so neither side always follows the other.
             if worker is not None and index % 2 == 0:
-                pt_rounds.append(_torch_round(worker))
+                pt_rounds.append(worker.ask("round")["seconds"])
             ms_rounds.append(one_round(thunks))
             if worker is not None and index % 2 == 1:
-                pt_rounds.append(_torch_round(worker))
+                pt_rounds.append(worker.ask("round")["seconds"])
     finally:
         if worker is not None:
-            worker.stdin.close()
-            worker.wait(timeout=60)
+            worker.close()
 
     def medians(rounds: list[list[float]]) -> list[float]:
         return [statistics.median(column) for column in zip(*rounds[opts.warmup:])]
@@ -198,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     ms = medians(ms_rounds)
     pt = medians(pt_rounds) if worker is not None else None
     print(f"MindSpore {mindspore.__version__} (CPU, launch_blocking)"
-          + ("" if pt is None else f" against torch {info['torch']} ({info['threads']} threads, "
+          + ("" if pt is None else f" against torch {worker.info['torch']} ({worker.info['threads']} threads, "
                                    f"OMP_WAIT_POLICY={omp_wait_policy()})")
           + f"; median of {opts.rounds} rounds after {opts.warmup} warm-up rounds")
     header = f"{'ms per call':<40}{'MindSpore':>10}"

@@ -147,11 +147,13 @@ def omp_wait_policy() -> str:
 
 
 class TorchWorker:
-    """``_torch_baseline.py`` in the PyTorch venv, one JSON line per command."""
+    """A script in the PyTorch venv (``_torch_baseline.py`` and its arguments by default),
+    one JSON line per command: ``{"cmd": ...}`` in, a JSON object out (``"error"`` on
+    failure), an information line first, ``quit`` at the end."""
 
-    def __init__(self, python: Path, workdir: str) -> None:
+    def __init__(self, python: Path, *script: str) -> None:
         self.process = subprocess.Popen(
-            [str(python), str(HERE / "_torch_baseline.py"), workdir],
+            [str(python), *script],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
             env={**os.environ, "PYTHONNOUSERSITE": "1", "OMP_WAIT_POLICY": omp_wait_policy()},
         )
@@ -338,7 +340,7 @@ def main(argv=None) -> int:
                         threads=opts.torch_threads)
             with open(os.path.join(workdir, "spec.json"), "w") as handle:
                 json.dump(spec, handle)
-            worker = TorchWorker(python, workdir)
+            worker = TorchWorker(python, str(HERE / "_torch_baseline.py"), workdir)
         try:
             logit_diff = None
             if worker is not None:
