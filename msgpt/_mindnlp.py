@@ -27,8 +27,8 @@
       and ``barrier()`` whenever communication is initialised; mindtorch's fail without
       its own process group ("Default process group has not been initialized"), and
       with one, its barrier fails on CPU. The wrapper's module gets ``_DistributedShim``:
-      rank and size from ``mindspore.communication``, ``mindspore.mint.distributed``'s
-      barrier, everything else mindtorch's.
+      rank and size from ``mindspore.communication``, ``msgpt.distributed.barrier``,
+      everything else mindtorch's.
    ``tests/test_data_parallel.py`` checks both under msrun, with probes that fail when
    mindtorch no longer needs them.
 
@@ -113,9 +113,9 @@ class _DistributedShim:
 
     @staticmethod
     def barrier(group=None, async_op=False, device_ids=None):
-        from mindspore.mint import distributed
+        from msgpt.distributed import barrier
 
-        return distributed.barrier()
+        barrier()
 
     def __getattr__(self, name: str):
         return getattr(self._upstream, name)

@@ -145,10 +145,22 @@ def init_distributed(device: str | None = None) -> DistributedInfo:
 
 
 def barrier() -> None:
-    """Wait until every process gets here (no-op for a single process)."""
-    if distributed_info().enabled:
-        from mindspore.mint import distributed as dist
+    """Wait until every process gets here (no-op for a single process).
 
+    On the CPU, an all-reduce of one number: MindSpore's barrier ends in
+    ``mindspore.runtime.synchronize()``, which has no CPU device and logs an ERROR line
+    each time ("CPU device is not supported"). msrun's report of a failed job shows the
+    lines around every ERROR of the ranks' logs, so that one also repeated the lines
+    written just before it (a bad-input error line, for one).
+    """
+    if not distributed_info().enabled:
+        return
+    import mindspore
+    from mindspore.mint import distributed as dist
+
+    if mindspore.get_context("device_target") == "CPU":
+        dist.all_reduce(mindspore.Tensor([0], mindspore.int32))  # returns once every rank has sent
+    else:
         dist.barrier()
 
 
