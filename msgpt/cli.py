@@ -33,10 +33,15 @@ class OneLineParser(argparse.ArgumentParser):
     """``ArgumentParser`` whose errors are one line (no usage block), said once under msrun."""
 
     def error(self, message: str) -> None:
-        from msgpt.distributed import is_main_process
+        from msgpt.distributed import init_distributed, is_main_process, launched_by_msrun
 
-        # Under msrun every process parses the same line: one of them says what is wrong.
-        self.exit(2, f"{self.prog}: error: {message}\n" if is_main_process() else None)
+        # Under msrun every process parses the same line: rank 0 says what is wrong and all
+        # leave together (report_bad_input), which needs communication up, as run_main
+        # starts it (the scheduler process leaves there).
+        if launched_by_msrun():
+            init_distributed()
+        report_bad_input(self.prog, message, is_main_process())
+        self.exit(2)
 
 
 def check_batch_and_length(args: argparse.Namespace) -> None:
@@ -178,10 +183,12 @@ def run_main(
 def report_bad_input(prog: str, message: str, main_process: bool = True) -> None:
     """The one error line for bad input, and under msrun every rank leaving together.
 
-    Every rank meets the same bad input; rank 0 prints the line, then all wait at a barrier
-    before they exit. msrun stops the job as soon as one process exits with an error, and
-    shows the ranks' output through ``tail`` processes it stops too: a rank that exited at
-    once could end the job before rank 0's line got through (seen in CI: no line at all).
+    Every rank meets the same bad input, parsing the command line (``OneLineParser``) or
+    running (``run_main``); rank 0 prints the line, then all wait at a barrier before they
+    exit. msrun stops the job as soon as one process exits with an error, and shows the
+    ranks' output through ``tail`` processes it stops too: a rank that exited at once could
+    end the job before rank 0's line got through, or before rank 0 got to it (seen in CI: no
+    line at all).
     Should the input be bad for this rank alone, the others never come: after
     ``BAD_INPUT_WAIT_S`` it says so itself, naming its rank.
     """

@@ -22,6 +22,10 @@ def test_device_names_in_any_case():
 @pytest.mark.parametrize("role, rank, printed", [(None, None, True), ("MS_WORKER", "0", True),
                                                  ("MS_WORKER", "1", False), ("MS_SCHED", "0", False)])
 def test_parse_errors_are_one_line_said_once(monkeypatch, capsys, role, rank, printed):
+    """Under msrun the parser starts communication to leave with the other ranks
+    (report_bad_input; stubbed here, run for real by tests/test_data_parallel.py)."""
+    started = []
+    monkeypatch.setattr(msgpt.distributed, "init_distributed", lambda device=None: started.append(device))
     if role:
         monkeypatch.setenv("MS_WORKER_NUM", "2")
         monkeypatch.setenv("MS_ROLE", role)
@@ -33,6 +37,7 @@ def test_parse_errors_are_one_line_said_once(monkeypatch, capsys, role, rank, pr
     assert exit_.value.code == 2
     err = capsys.readouterr().err
     assert (err.count("\n"), err.startswith("r.py: error: argument --device")) == ((1, True) if printed else (0, False))
+    assert started == ([None] if role else [])
 
 
 def test_a_started_run_is_never_overwritten(tmp_path):
