@@ -66,7 +66,7 @@ def worker(args: argparse.Namespace) -> None:
     import mindspore
 
     mindspore.device_context.cpu.op_tuning.threads_num(args.threads)
-    from msgpt import _mindnlp  # noqa: F401  (mindnlp before transformers)
+    import msgpt.backend  # noqa: F401  (mindnlp before transformers)
     import numpy as np
     from transformers import TrainerCallback, set_seed
 

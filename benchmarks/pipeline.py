@@ -45,7 +45,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args()
 
-    from msgpt.tokenizer import load_tokenizer
+    from msgpt.tokens.tokenizer import load_tokenizer
 
     start = time.perf_counter()
     examples = load_movie_reviews()
@@ -57,7 +57,7 @@ def main() -> None:
         if args.tokenizer:
             tokenizer = load_tokenizer(args.tokenizer, fast=True)
         else:
-            from msgpt.bpe import train_bpe_tokenizer
+            from msgpt.tokens.bpe import train_bpe_tokenizer
 
             start = time.perf_counter()
             train_bpe_tokenizer(examples.texts, folder, vocab_size=args.vocab_size)

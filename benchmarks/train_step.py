@@ -8,7 +8,7 @@ Configs: ``gpt1`` is GPT-1's shape (12 layers, 768 wide, 12 heads, vocab 40,478 
 special tokens, 512 positions), batch 4 x 128 tokens; ``tiny`` is 2 layers, 64 wide,
 4 heads, vocab 1,000, 512 positions, batch 8 x 128 (overhead-bound: it measures the
 framework's cost per op more than the arithmetic); ``demo`` is the offline demo's
-model (``msgpt.demo.MODEL``: 2 layers, 64 wide, one head, no dropout, vocab 16,003) at its batch,
+model (``msgpt.recipes.demo.MODEL``: 2 layers, 64 wide, one head, no dropout, vocab 16,003) at its batch,
 64 x 256. ``--batch``/``--seq`` override the batch shape. Both sides build a 2-label
 ``OpenAIGPTForSequenceClassification`` with the config's dropout (0.1, none for demo).
 Training samples/s (batch / train step) are printed for both sides.
@@ -54,9 +54,9 @@ its actor and kernel threads; PyTorch takes one OpenMP thread per core,
 unless the variable is set (see ``omp_wait_policy``).
 
 The msgpt side runs with msgpt's faster kernels for five mindtorch CPU ops
-(``msgpt.cpu_ops``, installed by ``import msgpt``'s mindnlp import); ``--no-cpu-ops``
+(``msgpt.backend.cpu_ops``, installed by ``import msgpt``'s mindnlp import); ``--no-cpu-ops``
 gives mindtorch its own ops back, to measure what they save. Its transformer blocks run
-as compiled MindSpore graphs (``msgpt.compiled``); ``--no-compile`` runs HF's op-by-op
+as compiled MindSpore graphs (``msgpt.backend.compiled``); ``--no-compile`` runs HF's op-by-op
 forward instead. Compiling happens in the warm-up rounds; the time of each block shape's
 first call is printed apart from the steady-state medians.
 """
@@ -78,7 +78,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # msgpt from this checkout when not installed
-from msgpt import demo  # noqa: E402  (no MindSpore import)
+from msgpt.recipes import demo  # noqa: E402  (no MindSpore import)
 
 TORCH_VENV = HERE / ".torch-venv"
 #: What the PyTorch baseline runs on. torch 2.13.0 is the CPU wheel this machine has on
@@ -187,7 +187,7 @@ class MsgptSide:
     def __init__(self, model_config: dict, batch: dict, workdir: str, learning_rate: float,
                  seed: int, optimizer: str) -> None:
         import msgpt  # noqa: F401  (selects the device, launch_blocking on the CPU)
-        from msgpt import _mindnlp  # noqa: F401
+        import msgpt.backend  # noqa: F401
         import torch  # mindtorch
         from transformers import OpenAIGPTConfig, OpenAIGPTForSequenceClassification
 
@@ -309,9 +309,9 @@ def main(argv=None) -> int:
     parser.add_argument("--torch-threads", type=int, default=0,
                         help="torch.set_num_threads on the PyTorch side (default: torch's own, one per core)")
     parser.add_argument("--no-cpu-ops", action="store_true",
-                        help="run the msgpt side on mindtorch's own CPU ops, without msgpt.cpu_ops")
+                        help="run the msgpt side on mindtorch's own CPU ops, without msgpt.backend.cpu_ops")
     parser.add_argument("--no-compile", action="store_true",
-                        help="run the msgpt side's blocks op by op (HF's forward), without msgpt.compiled")
+                        help="run the msgpt side's blocks op by op (HF's forward), without msgpt.backend.compiled")
     opts = parser.parse_args(argv)
 
     preset = CONFIGS[opts.config]
@@ -326,7 +326,7 @@ def main(argv=None) -> int:
         side = MsgptSide(model_config, batch, workdir, opts.learning_rate, opts.seed, opts.optimizer)
         import mindspore
 
-        from msgpt import compiled, cpu_ops
+        from msgpt.backend import compiled, cpu_ops
 
         if opts.no_cpu_ops:
             cpu_ops.uninstall()
@@ -369,8 +369,8 @@ def main(argv=None) -> int:
     print(
         f"msgpt: MindSpore {mindspore.__version__} + mindnlp {importlib.metadata.version('mindnlp')}, "
         f"{mindspore.get_context('device_target')}, AdamW {opts.optimizer}, "
-        f"CPU ops: {'msgpt.cpu_ops' if cpu_ops.installed() else 'mindtorch'}, "
-        f"blocks: {'compiled (msgpt.compiled)' if compiled.installed() else 'op by op'}"
+        f"CPU ops: {'msgpt.backend.cpu_ops' if cpu_ops.installed() else 'mindtorch'}, "
+        f"blocks: {'compiled (msgpt.backend.compiled)' if compiled.installed() else 'op by op'}"
     )
     stats = compiled.compile_stats()
     if stats.calls:

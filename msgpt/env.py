@@ -92,19 +92,19 @@ def _msgpt() -> str:
 
 
 def _chosen_device() -> str:
-    from msgpt.device import ENV_VAR, resolve_device
+    from msgpt.runtime.device import ENV_VAR, resolve_device
 
     return f"{resolve_device()} ({'as $' + ENV_VAR if os.environ.get(ENV_VAR) else 'the best available'})"
 
 
 def _available_devices() -> str:
-    from msgpt.device import available_devices
+    from msgpt.runtime.device import available_devices
 
     return ", ".join(available_devices())
 
 
 def _torch() -> str:
-    import msgpt._mindnlp  # noqa: F401  (makes `import torch` give mindtorch, as in every msgpt run)
+    import msgpt.backend  # noqa: F401  (makes `import torch` give mindtorch, as in every msgpt run)
     import torch
 
     where = getattr(torch, "__file__", None) or "?"
@@ -115,12 +115,6 @@ def _datasets_cache() -> str:
     import datasets
 
     return str(datasets.config.HF_DATASETS_CACHE)
-
-
-def switch_on(name: str) -> bool:
-    """Whether msgpt's on/off environment switch ``name`` (``MSGPT_COMPILE``,
-    ``MSGPT_YIELD``) leaves its feature on: anything but ``0``/``false``/``no``/``off``."""
-    return os.environ.get(name, "1").strip().lower() not in ("0", "false", "no", "off")
 
 
 def _env(name: str, meaning_if_unset: str) -> str:

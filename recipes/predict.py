@@ -31,7 +31,7 @@ import argparse
 import sys
 from typing import Any
 
-from msgpt.cli import (
+from msgpt.recipes.cli import (
     OneLineParser,
     RecipeError,
     add_device_argument,
@@ -73,7 +73,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def _check(args: argparse.Namespace) -> None:
-    from msgpt.labelling import output_paths
+    from msgpt.recipes.labelling import output_paths
 
     check_batch_and_length(args)
     if args.candidate_columns is not None:
@@ -85,8 +85,8 @@ def _check(args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    from msgpt.device import select_device
-    from msgpt.labelling import label_file
+    from msgpt.runtime.device import select_device
+    from msgpt.recipes.labelling import label_file
 
     refuse_to_overwrite([args.paths.predictions, args.paths.metrics], overwrite=args.overwrite)
     select_device(args.device)  # before label_file imports mindnlp

@@ -31,8 +31,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from msgpt import demo
-from msgpt.cli import (  # light: nothing heavy is imported before the command line is checked
+from msgpt.recipes import demo
+from msgpt.recipes.cli import (  # light: nothing heavy is imported before the command line is checked
     OneLineParser,
     RecipeError,
     add_device_argument,
@@ -43,7 +43,7 @@ from msgpt.cli import (  # light: nothing heavy is imported before the command l
 )
 
 SCRATCH = "scratch"
-# From scratch: the imdb demo's first stage, measured on 2 CPU cores (msgpt/demo.py, README).
+# From scratch: the imdb demo's first stage, measured on 2 CPU cores (msgpt/recipes/demo.py, README).
 SCRATCH_DEFAULTS = dict(
     vocab_size=demo.VOCAB_SIZE, n_layer=demo.MODEL["n_layer"], n_embd=demo.MODEL["n_embd"],
     n_head=demo.MODEL["n_head"], n_positions=demo.MODEL["n_positions"], dropout=demo.MODEL["resid_pdrop"],
@@ -141,11 +141,11 @@ def build_tokenizer_and_model(args: argparse.Namespace, train_texts: list[str], 
     import msgpt
 
     if args.model != SCRATCH:
-        from msgpt.language_model import check_gpt_folder
+        from msgpt.models.language_model import check_gpt_folder
 
         check_gpt_folder(args.model)  # before its tokenizer files are read
         tokenizer = msgpt.load_tokenizer(args.model, add_special=False, fast=True)
-        return tokenizer, msgpt.load_lm_model(args.model, tokenizer)
+        return tokenizer, msgpt.load_language_model(args.model, tokenizer)
     return msgpt.new_language_model(
         train_texts, out / "tokenizer", vocab_size=args.vocab_size, n_layer=args.n_layer, n_embd=args.n_embd,
         n_head=args.n_head, n_positions=args.n_positions, resid_pdrop=args.dropout, embd_pdrop=args.dropout,
@@ -162,14 +162,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     out = prepare_output_dir(args.output_dir, resume=args.resume)
 
     import msgpt
-    from msgpt.distributed import barrier
+    from msgpt.runtime.distributed import barrier
 
     barrier()  # every rank has checked the output folder before rank 0 writes to it
     device = msgpt.select_device(args.device)
-    from msgpt import _mindnlp  # noqa: F401  (mindnlp, on that device, before transformers)
+    import msgpt.backend  # noqa: F401  (mindnlp, on that device, before transformers)
     from transformers import set_seed
 
-    from msgpt.pretraining import pretrain
+    from msgpt.recipes.pretraining import pretrain
 
     set_seed(args.seed)
     tokenizer, model = build_tokenizer_and_model(args, train_texts, out)

@@ -24,6 +24,6 @@ start=$(date +%s)
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps -r requirements.lock
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 # Fails here, not later, if the pinned set does not import together.
-DEVICE_TARGET=${DEVICE_TARGET:-CPU} "$venv/bin/python" -c "import msgpt._mindnlp, torch; assert 'mindtorch' in torch.__file__, torch.__file__"
+DEVICE_TARGET=${DEVICE_TARGET:-CPU} "$venv/bin/python" -c "import msgpt.backend, torch; assert 'mindtorch' in torch.__file__, torch.__file__"
 echo "$want" > "$stamp"
 echo "msgpt: installed into $venv in $(( $(date +%s) - start )) s ($(du -sh "$venv" | cut -f1))"

@@ -11,11 +11,11 @@ import msgpt
 
 # The suite's own process keeps its scheduling priority (msgpt.yield_to_kernel_threads),
 # so that the recipes it starts as subprocesses begin at the normal one;
-# tests/test_device_yield.py turns it on in processes of its own.
+# tests/runtime/test_device_yield.py turns it on in processes of its own.
 os.environ["MSGPT_YIELD"] = "0"
 msgpt.select_device("CPU")  # before mindnlp is imported: tests always run on the CPU
 
-from msgpt import _mindnlp  # noqa: E402,F401  (makes `import torch` give mindtorch)
+import msgpt.backend  # noqa: E402,F401  (makes `import torch` give mindtorch)
 
 _WORDS = (
     "the a film movie was is great awful good bad plot acting story actor scene director "

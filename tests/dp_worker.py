@@ -1,5 +1,5 @@
 """Small training runs through msgpt's data pipeline and Trainer, for
-tests/test_data_parallel.py: started by ``msrun`` (data parallel) or alone (the reference).
+tests/training/test_data_parallel.py: started by ``msrun`` (data parallel) or alone (the reference).
 
 Each run writes, for each rank, ``rank<R>.npz`` (final parameters, test predictions) and
 ``rank<R>.json`` (step counts, logged losses, probes) into its ``--out``. Several runs,
@@ -48,7 +48,7 @@ runs = [parser.parse_args(group) for group in split_runs(sys.argv[1:])]  # all c
 
 info = msgpt.init_distributed("CPU")  # first: the msrun scheduler leaves in here
 
-from msgpt import _mindnlp  # noqa: E402,F401  (mindnlp, on that device, before transformers)
+import msgpt.backend  # noqa: E402,F401  (mindnlp, on that device, before transformers)
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from transformers import TrainerCallback  # noqa: E402
@@ -56,7 +56,7 @@ from transformers import TrainerCallback  # noqa: E402
 from conftest import make_texts  # noqa: E402
 from msgpt.data import Examples, Splits, build_datasets  # noqa: E402
 from msgpt.training import make_trainer, training_arguments  # noqa: E402
-from msgpt.training.backend_fixes import upstream_training_arguments_know_the_rank  # noqa: E402
+from msgpt.backend.trainer_fixes import upstream_training_arguments_know_the_rank  # noqa: E402
 from training_helpers import tiny_classifier  # noqa: E402
 
 
@@ -158,7 +158,7 @@ def upstream_mindtorch_world_size_works() -> bool:
 
 def mindnlp_barrier_through_shim(trainer, tokenizer, out: Path) -> bool:
     """mindnlp's from_pretrained wrapper, which calls dist.barrier() under msrun."""
-    from msgpt.distributed import barrier
+    from msgpt.runtime.distributed import barrier
 
     folder = out / "saved"
     if info.rank == 0:

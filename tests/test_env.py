@@ -70,7 +70,7 @@ def test_a_broken_piece_is_reported_not_raised(monkeypatch):
     def broken():
         raise RuntimeError("MindSpore context is broken\nsecond line")
 
-    monkeypatch.setattr("msgpt.device.available_devices", broken)
+    monkeypatch.setattr("msgpt.runtime.device.available_devices", broken)
     monkeypatch.setattr(env, "package_version", lambda name: (_ for _ in ()).throw(ImportError("metadata gone")))
     report = env.collect()
     assert report["devices available"] == "unknown (RuntimeError: MindSpore context is broken)"

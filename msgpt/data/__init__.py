@@ -15,8 +15,8 @@ from __future__ import annotations
 from msgpt._lazy import lazy_exports
 
 _EXPORTS = {
-    "DataError": "msgpt.data.errors",
-    "clean_text": "msgpt.data.cleaning",
+    "DataError": "msgpt.data.examples",
+    "clean_text": "msgpt.data.examples",
     "Example": "msgpt.data.examples",
     "PairExample": "msgpt.data.examples",
     "ChoiceExample": "msgpt.data.examples",
@@ -40,7 +40,7 @@ _EXPORTS = {
     "Splits": "msgpt.data.splits",
     "load_splits": "msgpt.data.splits",
     "make_splits": "msgpt.data.splits",
-    "COLUMNS": "msgpt.data.dataset",
+    "COLUMNS": "msgpt.data.batching",
     "EncodedExamples": "msgpt.data.dataset",
     "encode_examples": "msgpt.data.dataset",
     "build_dataset": "msgpt.data.dataset",

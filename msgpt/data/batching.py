@@ -9,7 +9,7 @@
   is padded as ``longest`` pads; on Ascend to the bucket's fixed length (128, 256, 384,
   512 by default), so only that many graphs compile.
 
-The rounding bounds the number of shapes ``msgpt.compiled`` compiles its graphs for
+The rounding bounds the number of shapes ``msgpt.backend.compiled`` compiles its graphs for
 (one per length): at most ``max_seq_len / 32`` lengths instead of one per token count.
 
 Padding is always on the right: the classifier reads the last real token (``<eos>``).
@@ -26,12 +26,14 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 
 import numpy as np
 
-from msgpt.device import needs_static_shapes
+from msgpt.runtime.device import needs_static_shapes
 
 if TYPE_CHECKING:
     from mindspore.dataset import Dataset
 
 STRATEGIES = ("max_length", "longest", "buckets")
+#: The int32 columns of every dataset and batch msgpt builds, in order.
+COLUMNS = ("input_ids", "attention_mask", "labels")
 #: Attribute msgpt sets on the datasets it batches: rows per full batch, which
 #: ``get_batch_size()`` does not know after bucketing (it says 1) or a data-parallel split.
 ROWS_ATTRIBUTE = "msgpt_rows_per_batch"
@@ -114,7 +116,7 @@ def batch_dataset(
     length_multiple: int = LENGTH_MULTIPLE,
     sequences: int | None = None,
 ) -> "Dataset":
-    """Batch a dataset of ``msgpt.data.dataset.COLUMNS`` with ``strategy``, padding right.
+    """Batch a dataset of ``COLUMNS`` with ``strategy``, padding right.
 
     ``input_ids`` is padded with ``pad_id`` and ``attention_mask`` with 0; ``labels``
     becomes a ``(batch,)`` column. ``device`` (default: the current one) decides ``auto``

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from msgpt.data.batching import COLUMNS
 from msgpt.data.examples import Examples
 from msgpt.data.sharding import resolve_shard
 
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase
 
 
-COLUMNS = ("input_ids", "attention_mask", "labels")
 
 
 class EncodedExamples:
@@ -83,13 +83,13 @@ def encode_examples(
     examples: Examples, tokenizer: "PreTrainedTokenizerBase", max_seq_len: int, task: str = "single"
 ) -> EncodedExamples:
     """Tokenise every example the way ``task`` reads it, each column in one fast-tokenizer
-    call: ``single`` (``msgpt.encode_batch``) and ``pair`` give 1-D rows, ``similarity``
-    and ``choice`` ``[S, L]`` rows (``msgpt.task_inputs``)."""
+    call: ``single`` (``msgpt.encode_texts``) and ``pair`` give 1-D rows, ``similarity``
+    and ``choice`` ``[S, L]`` rows (``msgpt.tokens.inputs``)."""
     _check_task(examples, task)
     labels = np.asarray(examples.labels)
     if len(examples) == 0:
         return EncodedExamples([], labels, max_seq_len)
-    from msgpt.task_inputs import encode_inputs
+    from msgpt.tokens.inputs import encode_inputs
 
     groups = encode_inputs(tokenizer, task, examples.texts, max_seq_len,
                            text_pairs=examples.text_pairs, candidates=examples.candidates)
@@ -105,7 +105,7 @@ _INPUTS = {"single": "single texts", "pair": "text pairs", "similarity": "text p
 def _check_task(examples: Examples, task: str) -> None:
     """A ``ValueError`` unless ``examples`` hold the inputs ``task`` reads (none to check
     when there are no examples)."""
-    from msgpt.trained import check_task
+    from msgpt.tokens.tasks import check_task
 
     check_task(task)
     if len(examples) == 0:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from msgpt.data.errors import DataError
+from msgpt.data.examples import DataError
 from msgpt.data.examples import Examples
 
 #: Label names of ``sentiment_pairs``: label 1 when both reviews share their sentiment.

@@ -6,7 +6,7 @@ import os
 import re
 from pathlib import Path
 
-from msgpt.data.errors import DataError
+from msgpt.data.examples import DataError
 from msgpt.data.examples import Examples, SourceData, make_examples
 
 #: Sub-folder name -> label, as in the original release (``unsup`` is ignored).

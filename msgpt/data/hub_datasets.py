@@ -14,9 +14,9 @@ import os
 from pathlib import Path
 from typing import Iterator, Sequence
 
-from msgpt.data.errors import DataError
+from msgpt.data.examples import DataError
 from msgpt.data.examples import Examples, SourceData, candidate_cells, candidate_names, make_examples
-from msgpt.hub import HubUnavailableError, hub_reachable
+from msgpt.runtime.hub import HubUnavailableError, hub_reachable
 
 IMDB = "imdb"
 
@@ -132,7 +132,7 @@ def load_hub_dataset(
     is needed but unreachable and nothing is cached.
     """
     candidates = () if candidate_columns is None else candidate_names(candidate_columns)
-    from msgpt import _mindnlp  # noqa: F401  (mindnlp before datasets)
+    import msgpt.backend  # noqa: F401  (mindnlp before datasets)
 
     cache = os.fspath(cache_dir) if cache_dir is not None else None
     path = Path(name_or_path).expanduser()

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 
 import numpy as np
 
-from msgpt.data.errors import DataError
+from msgpt.data.examples import DataError
 
 if TYPE_CHECKING:
     from mindspore.dataset import Dataset
@@ -89,8 +89,7 @@ def lm_dataset(
     """
     import mindspore.dataset as ds
 
-    from msgpt.data.batching import with_rows_per_batch
-    from msgpt.data.dataset import COLUMNS
+    from msgpt.data.batching import COLUMNS, with_rows_per_batch
     from msgpt.data.sharding import batch_for_shard, resolve_shard
 
     if len(blocks) == 0:

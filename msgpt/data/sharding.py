@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
-from msgpt.data.batching import padded_length, with_rows_per_batch
+from msgpt.data.batching import COLUMNS, padded_length, with_rows_per_batch
 
 if TYPE_CHECKING:
     from mindspore.dataset import Dataset
@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 def distributed_shard() -> tuple[int, int] | None:
     """``(world_size, rank)`` once ``msgpt.init_distributed`` (or ``init()``) ran with
     several processes, else None."""
-    from msgpt import distributed
+    from msgpt.runtime import distributed
 
     info = distributed.distributed_info()
     return (info.world_size, info.rank) if info.enabled else None
@@ -86,7 +86,6 @@ def split_global_batches(
     """Shard ``shard_id``'s ``rows`` rows of each batch of ``dataset`` (batched by
     ``rows × num_shards``). ``trim`` > 0 cuts the padding down to the rows kept, rounded
     up to a multiple of ``trim`` (for devices without static shapes); 0 keeps it."""
-    from msgpt.data.dataset import COLUMNS
 
     split = dataset.map(
         operations=_RankRows(rows, shard_id, trim),

@@ -6,13 +6,13 @@ import os
 from pathlib import Path
 from typing import Sequence
 
-from msgpt.data.errors import DataError
+from msgpt.data.examples import DataError
 from msgpt.data.examples import SourceData
 from msgpt.data.files import FORMATS, read_file
 from msgpt.data.folders import find_aclimdb, load_aclimdb
 from msgpt.data.hub_datasets import IMDB, load_hub_dataset
 from msgpt.data.movie_reviews import load_movie_reviews
-from msgpt.hub import looks_like_path
+from msgpt.runtime.hub import looks_like_path
 
 MOVIE_REVIEWS = "movie-reviews"
 

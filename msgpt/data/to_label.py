@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from msgpt.data.errors import DataError
+from msgpt.data.examples import DataError
 from msgpt.data.examples import (
     candidate_cells,
     candidate_names,

@@ -1,4 +1,4 @@
-"""Collectives on mindtorch tensors for data-parallel training (``msgpt.distributed``).
+"""Collectives on mindtorch tensors for data-parallel training (``msgpt.runtime.distributed``).
 
 mindnlp 0.5.1 has no working data parallel (its ``DistributedDataParallel`` is an empty
 class), so ``MindSporeTrainer`` does what DDP does with these, through
@@ -16,11 +16,11 @@ from typing import Any, Iterable, Iterator
 
 import numpy as np
 
-from msgpt import _mindnlp  # noqa: F401  (mindnlp before torch)
+import msgpt.backend  # noqa: F401  (mindnlp before torch)
 import torch
 from mindspore.mint import distributed as dist
 
-from msgpt.distributed import all_gather_objects, distributed_info
+from msgpt.runtime.distributed import all_gather_objects, distributed_info
 
 
 def _by_dtype(tensors: Iterable[torch.Tensor]) -> dict[Any, list[torch.Tensor]]:

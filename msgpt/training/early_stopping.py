@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from msgpt import _mindnlp  # noqa: F401  (mindnlp before transformers)
+import msgpt.backend  # noqa: F401  (mindnlp before transformers)
 from transformers import EarlyStoppingCallback, Trainer, TrainingArguments
 from transformers.trainer_utils import IntervalStrategy
 

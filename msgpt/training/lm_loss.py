@@ -8,7 +8,7 @@ forward pass serves both losses.
 
 from __future__ import annotations
 
-from msgpt import _mindnlp  # noqa: F401  (mindnlp before torch/transformers)
+import msgpt.backend  # noqa: F401  (mindnlp before torch/transformers)
 import torch
 import torch.nn.functional as F
 
@@ -26,9 +26,9 @@ def lm_loss(
     ``logits = hidden_states @ token_embeddings.T``). Position ``t`` predicts token
     ``t + 1``; targets where ``attention_mask`` is 0 (padding) are left out. The mean is
     over all counted tokens of the batch, as HF's LM heads average. On the CPU this is
-    one compiled graph (``msgpt.compiled.next_token_loss``); below, the op-by-op reference.
+    one compiled graph (``msgpt.backend.compiled.next_token_loss``); below, the op-by-op reference.
     """
-    from msgpt import compiled
+    from msgpt.backend import compiled
 
     fused = compiled.next_token_loss(hidden_states, token_embeddings, input_ids, attention_mask)
     if fused is not None:

@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterable, Iterator
 import mindspore.dataset as ds
 import numpy as np
 
-from msgpt import _mindnlp  # noqa: F401  (mindnlp before torch/transformers)
+import msgpt.backend  # noqa: F401  (mindnlp before torch/transformers)
 import torch
 
 from msgpt.data.batching import rows_per_batch

@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from typing import Any, Callable, Iterable, Sequence
 
-from msgpt import _mindnlp  # noqa: F401  (mindnlp before torch/transformers)
+import msgpt.backend  # noqa: F401  (mindnlp before torch/transformers)
 import mindspore
 import torch
 from transformers.trainer_pt_utils import get_parameter_names

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from msgpt import _mindnlp  # noqa: F401  (mindnlp before torch/transformers)
+import msgpt.backend  # noqa: F401  (mindnlp before torch/transformers)
 import torch
 from transformers import get_linear_schedule_with_warmup
 

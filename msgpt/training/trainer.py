@@ -10,10 +10,10 @@
   decay / no-decay groups and the ``TrainingArguments`` hyper-parameters; the LR
   schedule is HF's (``lr_scheduler_type="linear"`` + ``warmup_ratio`` is GPT-1's);
   the Trainer's ``max_grad_norm`` clipping goes through
-  ``backend_fixes.install_clip_grad_norm`` on its accelerator.
+  ``trainer_fixes.install_clip_grad_norm`` on its accelerator.
 * checkpoints: HF's ``_load_best_model``/``_load_from_checkpoint`` read the weights
-  with ``backend_fixes.patched_safetensors_load_file`` in place, ``_load_rng_state``
-  runs with ``backend_fixes.patched_safe_globals``, and ``train`` skips the batches a
+  with ``trainer_fixes.patched_safetensors_load_file`` in place, ``_load_rng_state``
+  runs with ``trainer_fixes.patched_safe_globals``, and ``train`` skips the batches a
   resumed run had already seen in the loader (accelerate's skipping needs a DataLoader).
 * loss: with ``lm_coef > 0``, ``compute_loss`` adds GPT-1's auxiliary LM loss, from the
   same forward pass.
@@ -22,7 +22,7 @@
   are averaged across ranks on each update step (before clipping), logged losses are
   the mean over ranks, evaluation is split by batches and gathered back in order, and
   only rank 0 writes (checkpoints, models) or logs (``args`` learn the rank through
-  ``backend_fixes.install_rank_aware_state``). The train dataset must give every rank
+  ``trainer_fixes.install_rank_aware_state``). The train dataset must give every rank
   the same number of batches (``msgpt.data.build_datasets`` does).
 
 Gradients come from mindnlp's patched ``Trainer.training_step`` (``value_and_grad``).
@@ -40,16 +40,16 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from msgpt import _mindnlp  # noqa: F401  (mindnlp before torch/transformers)
+import msgpt.backend  # noqa: F401  (mindnlp before torch/transformers)
 import torch
 from transformers import Trainer, TrainerState, TrainingArguments
 from transformers.trainer import PREFIX_CHECKPOINT_DIR, TRAINER_STATE_NAME
 from transformers.trainer_utils import get_last_checkpoint
 from transformers.training_args import OptimizerNames
 
-from msgpt.device import yield_to_kernel_threads
-from msgpt.distributed import broadcast_object, distributed_info
-from msgpt.training.backend_fixes import (
+from msgpt.runtime.device import yield_to_kernel_threads
+from msgpt.runtime.distributed import broadcast_object, distributed_info
+from msgpt.backend.trainer_fixes import (
     install_rank_aware_state,
     install_clip_grad_norm,
     patched_safe_globals,
