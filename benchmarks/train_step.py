@@ -97,7 +97,8 @@ _STAMP = ".msgpt-benchmark-requirements"
 GPT1_VOCAB = 40478 + 3  # GPT-1's BPE vocabulary + <bos>, <eos>/<cls>, <pad>
 CONFIGS = {
     "tiny": dict(model=dict(n_layer=2, n_embd=64, n_head=4, vocab_size=1000, n_positions=512), batch=8, seq=128),
-    "gpt1": dict(model=dict(n_layer=12, n_embd=768, n_head=12, vocab_size=GPT1_VOCAB, n_positions=512), batch=4, seq=128),
+    "gpt1": dict(model=dict(n_layer=12, n_embd=768, n_head=12, vocab_size=GPT1_VOCAB, n_positions=512),
+                 batch=4, seq=128),
     "demo": dict(model=dict(demo.MODEL, vocab_size=demo.VOCAB_SIZE + 3), batch=64, seq=256),
 }
 PHASES = ("step", "forward", "backward", "optimizer", "inference")
@@ -186,11 +187,12 @@ class MsgptSide:
 
     def __init__(self, model_config: dict, batch: dict, workdir: str, learning_rate: float,
                  seed: int, optimizer: str) -> None:
-        import msgpt  # noqa: F401  (selects the device, launch_blocking on the CPU)
         import msgpt.backend  # noqa: F401
+
         import torch  # mindtorch
         from transformers import OpenAIGPTConfig, OpenAIGPTForSequenceClassification
 
+        import msgpt  # noqa: F401  (selects the device, launch_blocking on the CPU)
         from msgpt.training import make_trainer, training_arguments
 
         self.torch = torch
@@ -324,9 +326,9 @@ def main(argv=None) -> int:
     worker = None
     with tempfile.TemporaryDirectory(prefix="msgpt-bench-") as workdir:
         side = MsgptSide(model_config, batch, workdir, opts.learning_rate, opts.seed, opts.optimizer)
-        import mindspore
-
         from msgpt.backend import compiled, cpu_ops
+
+        import mindspore
 
         if opts.no_cpu_ops:
             cpu_ops.uninstall()

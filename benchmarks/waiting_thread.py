@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/waiting_thread.py --config tiny
 
 While MindSpore's kernel threads compute, the Python thread that launched the kernels
-busy-waits. ``msgpt.yield_to_kernel_threads`` (msgpt's Trainer calls it on the CPU) gives
+busy-waits. ``msgpt.runtime.device.yield_to_kernel_threads`` (msgpt's Trainer calls it on the CPU) gives
 that thread nice 19. This script builds ``train_step.py``'s model and batch for
 ``--config`` and times the same training step (forward and backward, clipping, AdamW,
 ``zero_grad``) and inference with the thread (and MindSpore's dispatch queues, which it

@@ -12,7 +12,7 @@ Choose the device first (mindtorch reads it once, at import), then follow the da
                                  msgpt.training_arguments("runs/gpt1"))
     trainer.train()
     msgpt.save_pretrained(trainer.model, tokenizer, "runs/gpt1/best")
-    msgpt.predict("runs/gpt1/best", ["A fine film."]).labels
+    msgpt.predict(["A fine film."], "runs/gpt1/best").labels
 
 The paper's other inputs (sec. 3.3): ``task="pair"``, ``"similarity"`` or ``"choice"``::
 

@@ -105,6 +105,7 @@ def _available_devices() -> str:
 
 def _torch() -> str:
     import msgpt.backend  # noqa: F401  (makes `import torch` give mindtorch, as in every msgpt run)
+
     import torch
 
     where = getattr(torch, "__file__", None) or "?"

@@ -32,10 +32,12 @@ import sys
 
 from msgpt.recipes import demo
 from msgpt.recipes.classification import (  # light: nothing heavy is imported before the command line is checked
+    EVAL_ONLY_NOTES,
     NAMED_DATA,
     PAIR_TASKS,
     TASKS,
     add_classification_arguments,
+    describe_defaults,
     parse_classification_args,
     run_classification_main,
 )
@@ -48,12 +50,11 @@ PRETRAINED = dict(
 )
 # --model scratch: the offline demo's small GPT, as recipes/imdb.py --demo trains it.
 SCRATCH = dict(model="scratch", **demo.FINE_TUNING)
-DEFAULTS_HELP = dict(
-    model="openai-gpt", output_dir="runs/classify-<task>", epochs=f"3; scratch: {demo.FINE_TUNING['epochs']:g}",
-    lr="6.25e-5; scratch: 4e-3", batch_size="32; scratch: 64",
-    max_seq_len="512; scratch: 256; --eval-only: the model's training length", truncation="right; scratch: left",
-    windows="off; scratch, --task single: on; --eval-only: as the model's recipe did",
-    padding="auto; scratch: buckets", train_fraction="1.0", val_fraction="0.1", test_fraction="1.0",
+DEFAULTS_HELP = describe_defaults(
+    {**PRETRAINED, "output_dir": "runs/classify-<task>"},
+    {key: value for key, value in SCRATCH.items() if key != "model"},  # the model is what --model says
+    other_name="scratch",
+    notes={**EVAL_ONLY_NOTES, "windows": f"--task single only; {EVAL_ONLY_NOTES['windows']}"},
 )
 
 
@@ -86,7 +87,8 @@ def defaults(args: argparse.Namespace) -> dict:
     """What is not given: the paper's settings, or the demo's for --model scratch (its
     windows only for single texts, the inputs they read)."""
     values = SCRATCH if args.model == "scratch" else PRETRAINED
-    return {**values, "windows": values["windows"] and args.task == "single", "output_dir": f"runs/classify-{args.task}"}
+    windows = values["windows"] and args.task == "single"
+    return {**values, "windows": windows, "output_dir": f"runs/classify-{args.task}"}
 
 
 def _check(args: argparse.Namespace) -> None:

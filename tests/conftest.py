@@ -9,7 +9,7 @@ import pytest
 
 import msgpt
 
-# The suite's own process keeps its scheduling priority (msgpt.yield_to_kernel_threads),
+# The suite's own process keeps its scheduling priority (msgpt.runtime.device.yield_to_kernel_threads),
 # so that the recipes it starts as subprocesses begin at the normal one;
 # tests/runtime/test_device_yield.py turns it on in processes of its own.
 os.environ["MSGPT_YIELD"] = "0"
@@ -35,7 +35,9 @@ def make_texts(n: int, seed: int = 0, min_words: int = 3, max_words: int = 30) -
 @pytest.fixture(scope="session")
 def tokenizer_dir(tmp_path_factory):
     """A tiny OpenAIGPT-format vocabulary (vocab.json + merges.txt), without special tokens."""
-    return msgpt.train_bpe_tokenizer(
+    from msgpt.tokens.bpe import train_bpe_tokenizer
+
+    return train_bpe_tokenizer(
         make_texts(300), tmp_path_factory.mktemp("bpe"), vocab_size=200, min_frequency=1
     )
 

@@ -49,15 +49,16 @@ runs = [parser.parse_args(group) for group in split_runs(sys.argv[1:])]  # all c
 info = msgpt.init_distributed("CPU")  # first: the msrun scheduler leaves in here
 
 import msgpt.backend  # noqa: E402,F401  (mindnlp, on that device, before transformers)
+from msgpt.backend.trainer_fixes import upstream_training_arguments_know_the_rank  # noqa: E402
+
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from conftest import make_texts  # noqa: E402
+from training_helpers import tiny_classifier  # noqa: E402
 from transformers import TrainerCallback  # noqa: E402
 
-from conftest import make_texts  # noqa: E402
 from msgpt.data import Examples, Splits, build_datasets  # noqa: E402
 from msgpt.training import make_trainer, training_arguments  # noqa: E402
-from msgpt.backend.trainer_fixes import upstream_training_arguments_know_the_rank  # noqa: E402
-from training_helpers import tiny_classifier  # noqa: E402
 
 
 class Fail(TrainerCallback):

@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import make_texts
 
 RECIPES = Path(__file__).resolve().parents[1] / "recipes"

@@ -221,9 +221,8 @@ def _averaging(width: int) -> tuple:
 
 
 def _activation(block: Any) -> str | None:
-    from transformers.activations import NewGELUActivation
-
     import torch
+    from transformers.activations import NewGELUActivation
 
     act = block.mlp.act
     if isinstance(act, NewGELUActivation):

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from msgpt.data.examples import DataError
-from msgpt.data.examples import Examples
+from msgpt.data.examples import DataError, Examples
 
 #: Label names of ``sentiment_pairs``: label 1 when both reviews share their sentiment.
 PAIR_LABEL_NAMES = ("different", "same")

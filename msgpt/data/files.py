@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
-from msgpt.data.examples import DataError
-from msgpt.data.examples import Examples, Locator, candidate_cells, candidate_names, make_examples
+from msgpt.data.examples import DataError, Examples, Locator, candidate_cells, candidate_names, make_examples
 
 if TYPE_CHECKING:
     import pandas as pd

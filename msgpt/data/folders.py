@@ -6,8 +6,7 @@ import os
 import re
 from pathlib import Path
 
-from msgpt.data.examples import DataError
-from msgpt.data.examples import Examples, SourceData, make_examples
+from msgpt.data.examples import DataError, Examples, SourceData, make_examples
 
 #: Sub-folder name -> label, as in the original release (``unsup`` is ignored).
 ACLIMDB_LABELS = {"neg": 0, "pos": 1}

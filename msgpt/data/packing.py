@@ -1,12 +1,13 @@
 """Unlabelled text as full blocks of tokens, for causal language modelling (GPT-1's
 generative pre-training).
 
-Documents are tokenised without special tokens, each followed by a separator token (or
-none, for a vocabulary without one, as HF's ``run_clm.py`` joins them), joined into one stream and cut into rows of ``block_size`` tokens, so that no token is padding
-(as GPT-1 trained on contiguous 512-token sequences). The tail that does not fill a block
-is left out. ``lm_dataset`` batches the rows with the columns msgpt's classification data
-has (``input_ids``, ``attention_mask`` of ones, ``labels``): ``labels`` is ``input_ids``,
-which HF's LM heads shift by one themselves.
+Documents are tokenised without special tokens, each followed by a separator token (or none,
+for a vocabulary without one, as HF's ``run_clm.py`` joins them), joined into one stream and
+cut into rows of ``block_size`` tokens, so that no token is padding (as GPT-1 trained on
+contiguous 512-token sequences). The tail that does not fill a block is left out.
+``lm_dataset`` batches the rows with the columns msgpt's classification data has
+(``input_ids``, ``attention_mask`` of ones, ``labels``): ``labels`` is ``input_ids``, which
+HF's LM heads shift by one themselves.
 """
 
 from __future__ import annotations

@@ -107,7 +107,7 @@ def build_datasets(
         drop = training and fixed
         ranks = shard[0] if shard and training else 1
         datasets[name] = batch_for_shard(
-            lambda rows, dataset=dataset, drop=drop: batch_dataset(
+            lambda rows, dataset=dataset, drop=drop, encoded=encoded: batch_dataset(
                 dataset, batch_size=rows, max_seq_len=max_seq_len, pad_id=pad_id,
                 strategy=strategy, drop_remainder=drop, device=device, buckets=buckets,
                 length_multiple=length_multiple, sequences=encoded.sequences,

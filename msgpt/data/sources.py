@@ -6,8 +6,7 @@ import os
 from pathlib import Path
 from typing import Sequence
 
-from msgpt.data.examples import DataError
-from msgpt.data.examples import SourceData
+from msgpt.data.examples import DataError, SourceData
 from msgpt.data.files import FORMATS, read_file
 from msgpt.data.folders import find_aclimdb, load_aclimdb
 from msgpt.data.hub_datasets import IMDB, load_hub_dataset

@@ -17,9 +17,8 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-from msgpt.data.examples import DataError
-from msgpt.data.examples import Examples, SourceData, check_num_labels
 from msgpt.data.derived import check_num_candidates, positive_choice, positive_pairs, sentiment_pairs
+from msgpt.data.examples import DataError, Examples, SourceData, check_num_labels
 from msgpt.data.sources import MOVIE_REVIEWS, load_source
 
 logger = logging.getLogger(__name__)

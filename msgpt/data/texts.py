@@ -20,8 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from msgpt.data.examples import clean_text
-from msgpt.data.examples import DataError
+from msgpt.data.examples import DataError, clean_text
 from msgpt.data.files import FORMATS, check_file, decode_utf8, read_columns
 from msgpt.data.sources import MOVIE_REVIEWS
 

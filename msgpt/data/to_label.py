@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from msgpt.data.examples import DataError
 from msgpt.data.examples import (
+    DataError,
     candidate_cells,
     candidate_names,
     check_num_labels,

@@ -11,18 +11,19 @@ import os
 from dataclasses import dataclass
 from typing import Sequence
 
+import msgpt.backend  # noqa: F401  (mindnlp before torch/transformers)
+
 import numpy as np
 from tqdm.auto import tqdm
-
-import msgpt.backend  # noqa: F401  (mindnlp before torch/transformers)
-from msgpt.data.batching import padded_length
-from msgpt.runtime.device import yield_to_kernel_threads
-from msgpt.models.labels import config_label_names, name_of
-from msgpt.models.classifier import check_max_length, load_pretrained
-from msgpt.tokens.inputs import encode_inputs
-from msgpt.models.folder import trained_max_length, trained_task, trained_windows
-from msgpt.tokens.windows import encode_windows
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+from msgpt.data.batching import padded_length
+from msgpt.models.classifier import check_max_length, load_pretrained
+from msgpt.models.folder import trained_max_length, trained_task, trained_windows
+from msgpt.models.labels import config_label_names, name_of
+from msgpt.runtime.device import yield_to_kernel_threads
+from msgpt.tokens.inputs import encode_inputs
+from msgpt.tokens.windows import encode_windows
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,14 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import msgpt.backend  # noqa: F401  (mindnlp before transformers)
-from msgpt.runtime.hub import hub_load_kwargs, resolve_local_or_hub
-from msgpt.runtime.atomic import atomic_directory
-from msgpt.models.labels import set_label_names
-from msgpt.models.task_heads import OpenAIGPTForMultipleChoice, OpenAIGPTForSimilarity
+
+from transformers import (
+    OpenAIGPTConfig,
+    OpenAIGPTForSequenceClassification,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+)
+
 from msgpt.models.folder import (
     DEFAULT_TASK,
     check_task,
@@ -31,12 +35,10 @@ from msgpt.models.folder import (
     trained_task,
     trained_truncation_side,
 )
-from transformers import (
-    OpenAIGPTConfig,
-    OpenAIGPTForSequenceClassification,
-    PreTrainedModel,
-    PreTrainedTokenizerBase,
-)
+from msgpt.models.labels import set_label_names
+from msgpt.models.task_heads import OpenAIGPTForMultipleChoice, OpenAIGPTForSimilarity
+from msgpt.runtime.atomic import atomic_directory
+from msgpt.runtime.hub import hub_load_kwargs, resolve_local_or_hub
 
 logger = logging.getLogger(__name__)
 

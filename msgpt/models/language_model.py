@@ -22,10 +22,12 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import msgpt.backend  # noqa: F401  (mindnlp before transformers)
-from msgpt.tokens.bpe import DOCUMENT_SEPARATOR
-from msgpt.runtime.hub import hub_load_kwargs, resolve_local_or_hub
-from msgpt.models.classifier import MODEL_FILES, resize_token_embeddings, save_pretrained
+
 from transformers import OpenAIGPTConfig, OpenAIGPTLMHeadModel, PreTrainedTokenizerBase
+
+from msgpt.models.classifier import MODEL_FILES, resize_token_embeddings, save_pretrained
+from msgpt.runtime.hub import hub_load_kwargs, resolve_local_or_hub
+from msgpt.tokens.bpe import DOCUMENT_SEPARATOR
 
 GPT1_MODEL_TYPE = OpenAIGPTConfig.model_type  # "openai-gpt"
 
@@ -33,7 +35,7 @@ GPT1_MODEL_TYPE = OpenAIGPTConfig.model_type  # "openai-gpt"
 def document_separator_id(tokenizer: PreTrainedTokenizerBase) -> int | None:
     """The token that ends each document in packed pre-training text, or None.
 
-    msgpt's own BPE vocabularies have ``DOCUMENT_SEPARATOR`` (``msgpt.train_bpe_tokenizer``).
+    msgpt's own BPE vocabularies have ``DOCUMENT_SEPARATOR`` (``msgpt.tokens.bpe.train_bpe_tokenizer``).
     GPT-1's vocabulary has no such token (BooksCorpus was read as contiguous text):
     documents then follow each other directly, as HF's ``run_clm.py`` joins them.
     """

@@ -20,6 +20,7 @@ states come back flattened too (what the auxiliary LM loss reads). Both classes 
 from __future__ import annotations
 
 import msgpt.backend  # noqa: F401  (mindnlp before torch/transformers)
+
 import torch
 from torch import nn
 from transformers import OpenAIGPTConfig, OpenAIGPTModel, OpenAIGPTPreTrainedModel

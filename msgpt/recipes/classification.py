@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 from msgpt.recipes import demo
-from msgpt.tokens.tasks import TASKS  # noqa: F401  (the paper's four input forms, sec 3.3: recipes read it here)
 from msgpt.recipes.cli import (
     RecipeError,
     add_device_argument,
@@ -34,8 +33,14 @@ from msgpt.recipes.cli import (
     prepare_output_dir,
     run_main,
 )
+from msgpt.tokens.tasks import TASKS  # noqa: F401  (the paper's four input forms, sec 3.3: recipes read it here)
 
 #: The tasks whose examples are two texts.
+#: What --eval-only changes of a default, for --help.
+EVAL_ONLY_NOTES = {
+    "max_seq_len": "--eval-only: the model's training length",
+    "windows": "--eval-only: as the model's recipe did",
+}
 PAIR_TASKS = ("pair", "similarity")
 PADDINGS = ("auto", "max_length", "longest", "buckets")
 #: --data names that are not paths.
@@ -46,6 +51,39 @@ ITEMS = {"single": "texts", "pair": "pairs", "similarity": "pairs", "choice": "q
 #: A first stage run before the model is built (imdb.py's pre-training): it may change
 #: ``args.model`` and returns the figures for metrics.json's "pretraining", or None.
 FirstStage = Callable[[argparse.Namespace, Any, Path], dict[str, Any] | None]
+
+
+def _shown(value: Any) -> str:
+    """A default as --help shows it: on/off, 1 for 1.0, 4e-3 for 0.004."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, float):
+        if value and abs(value) < 1e-2:
+            mantissa, exponent = f"{value:e}".split("e")
+            return f"{mantissa.rstrip('0').rstrip('.')}e{int(exponent)}"
+        return f"{value:g}"
+    return str(value)
+
+
+def describe_defaults(
+    defaults: Mapping[str, Any],
+    other: Mapping[str, Any] | None = None,
+    *,
+    other_name: str = "",
+    notes: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """What --help says of each default, derived from the values a recipe fills in (so the two
+    cannot drift): ``defaults``' value, then ``other_name: value`` where ``other`` (the demo's,
+    say) differs, then the key's ``notes``."""
+    described = {}
+    for key, value in defaults.items():
+        parts = [_shown(value)]
+        if other and key in other and other[key] != value:
+            parts.append(f"{other_name}: {_shown(other[key])}")
+        if notes and key in notes:
+            parts.append(notes[key])
+        described[key] = "; ".join(parts)
+    return described
 
 
 def add_classification_arguments(
@@ -141,7 +179,8 @@ def check_classification_arguments(args: argparse.Namespace) -> None:
     for name in ("train_fraction", "val_fraction", "test_fraction"):
         value = getattr(args, name)
         if not 0 < value <= 1 or (name == "val_fraction" and value == 1):
-            raise RecipeError(f"--{name.replace('_', '-')} must be in (0, 1{')' if name == 'val_fraction' else ']'}, got {value}")
+            end = ")" if name == "val_fraction" else "]"
+            raise RecipeError(f"--{name.replace('_', '-')} must be in (0, 1{end}, got {value}")
     if args.eval_only:
         if args.model in ("scratch", "openai-gpt") or not Path(args.model).is_dir():
             raise RecipeError(f"--eval-only needs --model to be a trained model folder, got {args.model!r}")
@@ -234,8 +273,8 @@ def evaluate_test(trainer, split, dataset, out: Path, metrics: dict[str, Any], l
 def resolve_eval_only(args: argparse.Namespace) -> None:
     """--eval-only: classes, label names and max length from the model folder's config,
     read before any data (options given must agree; an explicit --max-seq-len wins)."""
-    from msgpt.models.labels import evaluation_classes
     from msgpt.models.folder import read_model_folder
+    from msgpt.models.labels import evaluation_classes
 
     folder = read_model_folder(args.model)
     if folder.task != args.task:
@@ -291,6 +330,7 @@ def run(args: argparse.Namespace, first_stage: FirstStage | None = None) -> dict
 
     args.device_name = select_device(args.device)
     import msgpt.backend  # noqa: F401  (mindnlp, on that device, before transformers)
+
     from transformers import set_seed
 
     from msgpt.data import build_datasets

@@ -90,9 +90,9 @@ def label_file(
     before the model is loaded.
     """
     from msgpt.data.to_label import read_texts_to_label
+    from msgpt.models.folder import read_model_folder
     from msgpt.models.labels import check_data_names
     from msgpt.recipes.report import input_columns
-    from msgpt.models.folder import read_model_folder
 
     folder = read_model_folder(model)
     if max_length is not None and max_length > folder.n_positions:

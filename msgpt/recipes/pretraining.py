@@ -22,17 +22,18 @@ import time
 from pathlib import Path
 from typing import Any, Sequence
 
-import numpy as np
-
 import msgpt.backend  # noqa: F401  (mindnlp before transformers)
+
+import numpy as np
+from transformers import OpenAIGPTLMHeadModel, PreTrainedTokenizerBase
+
 from msgpt.data.packing import lm_dataset, pack_texts
-from msgpt.runtime.distributed import barrier, is_main_process
 from msgpt.models.language_model import document_separator_id, save_language_model
 from msgpt.recipes.report import epoch_history, plot_training_curves, write_metrics
+from msgpt.runtime.distributed import barrier, is_main_process
 from msgpt.training import MindSporeTrainer
 from msgpt.training.early_stopping import early_stopping_callback, early_stopping_summary
 from msgpt.training.lm_loss import lm_loss
-from transformers import OpenAIGPTLMHeadModel, PreTrainedTokenizerBase
 
 logger = logging.getLogger(__name__)
 
@@ -178,7 +179,9 @@ def pretrain(
     world_size = trainer.distributed.world_size
     metrics: dict[str, Any] = {
         **(extra_metrics or {}),
-        "model_config": {k: getattr(model.config, k) for k in ("vocab_size", "n_positions", "n_embd", "n_layer", "n_head")},
+        "model_config": {
+            k: getattr(model.config, k) for k in ("vocab_size", "n_positions", "n_embd", "n_layer", "n_head")
+        },
         "block_size": block_size,
         "document_separator": None if separator is None else tokenizer.convert_ids_to_tokens(separator),
         "train_documents": len(train_texts), "train_blocks": len(train_blocks),

@@ -14,8 +14,8 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from msgpt.runtime.atomic import atomic_write_bytes, atomic_write_json, atomic_write_text
 from msgpt.models.labels import name_of
+from msgpt.runtime.atomic import atomic_write_bytes, atomic_write_json, atomic_write_text
 
 
 def epoch_history(log_history: Iterable[dict[str, Any]]) -> list[dict[str, float]]:

@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import Sequence
 
 import msgpt.backend  # noqa: F401  (mindnlp before transformers)
+
+from transformers import OpenAIGPTTokenizer, OpenAIGPTTokenizerFast, PreTrainedTokenizerBase
+
 from msgpt.runtime.hub import hub_load_kwargs, resolve_local_or_hub
 from msgpt.tokens.tasks import check_task
-from transformers import OpenAIGPTTokenizer, OpenAIGPTTokenizerFast, PreTrainedTokenizerBase
 
 logger = logging.getLogger(__name__)
 
@@ -153,14 +155,14 @@ def learn_tokenizer(
     vocab_size: int,
     add_special: bool = True,
 ) -> PreTrainedTokenizerBase:
-    """A BPE vocabulary learnt from ``texts`` (``msgpt.train_bpe_tokenizer``), written to
+    """A BPE vocabulary learnt from ``texts`` (``msgpt.tokens.bpe.train_bpe_tokenizer``), written to
     ``folder`` and loaded as a fast GPT-1 tokenizer.
 
     Under ``msrun`` rank 0 learns it and the other ranks read it, so that every rank
     has the same ids.
     """
-    from msgpt.tokens.bpe import train_bpe_tokenizer
     from msgpt.runtime.distributed import barrier, is_main_process
+    from msgpt.tokens.bpe import train_bpe_tokenizer
 
     if is_main_process():
         train_bpe_tokenizer(texts, folder, vocab_size=vocab_size)

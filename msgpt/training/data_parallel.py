@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Iterator
 
-import numpy as np
-
 import msgpt.backend  # noqa: F401  (mindnlp before torch)
+
+import numpy as np
 import torch
 from mindspore.mint import distributed as dist
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import msgpt.backend  # noqa: F401  (mindnlp before transformers)
+
 from transformers import EarlyStoppingCallback, Trainer, TrainingArguments
 from transformers.trainer_utils import IntervalStrategy
 

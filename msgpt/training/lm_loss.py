@@ -9,6 +9,7 @@ forward pass serves both losses.
 from __future__ import annotations
 
 import msgpt.backend  # noqa: F401  (mindnlp before torch/transformers)
+
 import torch
 import torch.nn.functional as F
 

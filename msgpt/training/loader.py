@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable, Iterator
 
+import msgpt.backend  # noqa: F401  (mindnlp before torch/transformers)
+
 import mindspore.dataset as ds
 import numpy as np
-
-import msgpt.backend  # noqa: F401  (mindnlp before torch/transformers)
 import torch
 
 from msgpt.data.batching import rows_per_batch

@@ -25,6 +25,7 @@ import math
 from typing import Any, Callable, Iterable, Sequence
 
 import msgpt.backend  # noqa: F401  (mindnlp before torch/transformers)
+
 import mindspore
 import torch
 from transformers.trainer_pt_utils import get_parameter_names

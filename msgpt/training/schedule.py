@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 import msgpt.backend  # noqa: F401  (mindnlp before torch/transformers)
+
 import torch
 from transformers import get_linear_schedule_with_warmup
 

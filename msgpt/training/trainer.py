@@ -38,9 +38,15 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-import numpy as np
-
 import msgpt.backend  # noqa: F401  (mindnlp before torch/transformers)
+from msgpt.backend.trainer_fixes import (
+    install_clip_grad_norm,
+    install_rank_aware_state,
+    patched_safe_globals,
+    patched_safetensors_load_file,
+)
+
+import numpy as np
 import torch
 from transformers import Trainer, TrainerState, TrainingArguments
 from transformers.trainer import PREFIX_CHECKPOINT_DIR, TRAINER_STATE_NAME
@@ -49,14 +55,6 @@ from transformers.training_args import OptimizerNames
 
 from msgpt.runtime.device import yield_to_kernel_threads
 from msgpt.runtime.distributed import broadcast_object, distributed_info
-from msgpt.backend.trainer_fixes import (
-    install_rank_aware_state,
-    install_clip_grad_norm,
-    patched_safe_globals,
-    patched_safetensors_load_file,
-)
-from msgpt.training.early_stopping import early_stopping_callback
-from msgpt.training.lm_loss import lm_loss_of_model
 from msgpt.training.data_parallel import (
     EvalShard,
     all_gather_arrays,
@@ -64,6 +62,8 @@ from msgpt.training.data_parallel import (
     broadcast_parameters,
     gather_rows,
 )
+from msgpt.training.early_stopping import early_stopping_callback
+from msgpt.training.lm_loss import lm_loss_of_model
 from msgpt.training.loader import MindSporeLoader, is_mindspore_dataset
 from msgpt.training.metrics import compute_metrics as default_compute_metrics
 from msgpt.training.optim import AdamW, decay_parameter_groups
@@ -196,7 +196,9 @@ class MindSporeTrainer(Trainer):
         ``gather_function`` collects them back in order, so every rank ends with the
         predictions, labels and metrics a single process computes."""
         if not (self.distributed.enabled and isinstance(dataloader, MindSporeLoader)):
-            return super().evaluation_loop(dataloader, description, prediction_loss_only, ignore_keys, metric_key_prefix)
+            return super().evaluation_loop(
+                dataloader, description, prediction_loss_only, ignore_keys, metric_key_prefix
+            )
         shard = EvalShard(dataloader, self.distributed.rank, self.distributed.world_size)
         self.gather_function = functools.partial(gather_rows, shard=shard)
         try:

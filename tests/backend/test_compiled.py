@@ -15,6 +15,8 @@ import os
 import subprocess
 import sys
 
+from msgpt.backend import compiled
+
 import numpy as np
 import pytest
 import torch
@@ -22,7 +24,6 @@ from mindtorch.autograd import value_and_grad
 from transformers import OpenAIGPTConfig, OpenAIGPTForSequenceClassification, OpenAIGPTLMHeadModel
 
 import msgpt
-from msgpt.backend import compiled
 
 B, T, VOCAB = 4, 24, 60
 

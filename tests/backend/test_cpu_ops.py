@@ -15,6 +15,8 @@ import subprocess
 import sys
 from typing import Callable
 
+from msgpt.backend import cpu_ops
+
 import numpy as np
 import pytest
 import torch
@@ -23,7 +25,6 @@ from mindtorch._op_prim.cpu import legacy
 from mindtorch.autograd import value_and_grad
 
 import msgpt
-from msgpt.backend import cpu_ops
 
 _KERNELS = ("add", "sub", "mul", "div", "pow", "bias_add", "mat_mul", "batch_mat_mul", "tile", "cast")
 

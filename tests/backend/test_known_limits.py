@@ -9,7 +9,7 @@ import torch
 
 @pytest.mark.xfail(strict=True, reason=(
     "mindtorch's CPU dropout ignores the seeded generator (mindtorch/_apis/cpu.py), so a resumed "
-    "run with dropout cannot replay its masks; an XPASS means it can, and README's resume note "
+    "run with dropout cannot replay its masks; an XPASS means it can, and the resume note of docs/recipes.md "
     "and the demo's dropout-free model can be revisited"))
 def test_cpu_dropout_follows_the_generator_state():
     drop = torch.nn.Dropout(0.5)

@@ -9,12 +9,6 @@ from __future__ import annotations
 
 import math
 
-import mindspore
-import numpy as np
-import pytest
-import torch
-from accelerate import Accelerator
-
 from msgpt.backend import trainer_fixes
 from msgpt.backend.trainer_fixes import (
     clip_grad_norm_,
@@ -24,6 +18,12 @@ from msgpt.backend.trainer_fixes import (
     patched_safetensors_load_file,
     safetensors_load_file,
 )
+
+import mindspore
+import numpy as np
+import pytest
+import torch
+from accelerate import Accelerator
 
 ON_ASCEND = mindspore.get_context("device_target") == "Ascend"
 

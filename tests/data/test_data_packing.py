@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from conftest import make_texts
+
 from msgpt.data import DataError, lm_dataset, pack_texts, pack_token_ids
 
 SEP = 0
@@ -67,7 +67,8 @@ def test_lm_batches_have_labels_equal_to_inputs_and_no_padding():
 def test_lm_shuffle_is_seeded_and_data_parallel_ranks_split_each_batch():
     blocks = np.arange(32 * 4, dtype=np.int32).reshape(32, 4)
     one = _rows(lm_dataset(blocks, batch_size=8, shuffle=True, seed=1), epochs=2)
-    assert _rows(lm_dataset(blocks, batch_size=8, shuffle=True, seed=1), epochs=2)[0]["input_ids"].tolist() == one[0]["input_ids"].tolist()
+    again = _rows(lm_dataset(blocks, batch_size=8, shuffle=True, seed=1), epochs=2)
+    assert again[0]["input_ids"].tolist() == one[0]["input_ids"].tolist()
     assert one[0]["input_ids"].tolist() != one[4]["input_ids"].tolist()  # a new order in epoch 2
     ranks = [_rows(lm_dataset(blocks, batch_size=4, shuffle=True, seed=1, num_shards=2, shard_id=r), epochs=2)
              for r in (0, 1)]

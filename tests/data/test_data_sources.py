@@ -41,12 +41,12 @@ def write_csv(path, rows, header=("text", "label")):
 
 
 def write_jsonl(path, rows, text="text", label="label"):
-    path.write_text("".join(json.dumps({text: t, label: l}) + "\n" for t, l in rows), encoding="utf-8")
+    path.write_text("".join(json.dumps({text: t, label: y}) + "\n" for t, y in rows), encoding="utf-8")
     return path
 
 
 def write_parquet(path, rows, text="text", label="label"):
-    table = pa.table({text: [t for t, _ in rows], label: pa.array([l for _, l in rows], pa.int64())})
+    table = pa.table({text: [t for t, _ in rows], label: pa.array([y for _, y in rows], pa.int64())})
     pq.write_table(table, path)
     return path
 
@@ -104,7 +104,7 @@ def test_each_file_format_reads_cleaned_texts_and_int_labels(tmp_path, suffix, w
 def test_column_names_are_configurable(tmp_path, suffix):
     path = tmp_path / f"data{suffix}"
     if suffix == ".csv":
-        write_csv(path, [(l, "x", t) for t, l in ROWS], header=("y", "other", "review"))
+        write_csv(path, [(y, "x", t) for t, y in ROWS], header=("y", "other", "review"))
     elif suffix == ".jsonl":
         write_jsonl(path, ROWS, text="review", label="y")
     else:

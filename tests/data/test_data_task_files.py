@@ -23,8 +23,8 @@ from msgpt.data import (
     load_splits,
     make_splits,
     positive_choice,
-    read_file,
     positive_pairs,
+    read_file,
     sentiment_pairs,
 )
 

@@ -43,10 +43,10 @@ def test_unknown_or_unavailable_device_is_rejected(monkeypatch):
 
 
 def test_static_shapes_only_on_ascend():
-    assert msgpt.needs_static_shapes("Ascend")
-    assert not msgpt.needs_static_shapes("GPU")
-    assert not msgpt.needs_static_shapes("CPU")
-    assert not msgpt.needs_static_shapes()  # tests run on the CPU
+    assert device.needs_static_shapes("Ascend")
+    assert not device.needs_static_shapes("GPU")
+    assert not device.needs_static_shapes("CPU")
+    assert not device.needs_static_shapes()  # tests run on the CPU
 
 
 def test_device_cannot_change_once_mindnlp_runs(monkeypatch):

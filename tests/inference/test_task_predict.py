@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from conftest import make_texts
 
 import msgpt
-from conftest import make_texts
 from msgpt.inference.predictions import pad_right
 from msgpt.tokens.inputs import encode_pairs
 

@@ -8,8 +8,8 @@ import torch
 from transformers import OpenAIGPTForSequenceClassification
 
 import msgpt
-from msgpt.runtime import hub
 from msgpt.inference.predictions import pad_right
+from msgpt.runtime import hub
 
 
 def _logits(model, input_ids, attention_mask=None):

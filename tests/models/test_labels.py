@@ -50,9 +50,9 @@ def test_given_names_fix_the_order(tmp_path):
 
 def test_names_in_jsonl_and_parquet(tmp_path):
     lines = tmp_path / "d.jsonl"
-    lines.write_text("".join(json.dumps({"text": t, "label": l}) + "\n" for t, l in NAMED), encoding="utf-8")
+    lines.write_text("".join(json.dumps({"text": t, "label": y}) + "\n" for t, y in NAMED), encoding="utf-8")
     parquet = tmp_path / "d.parquet"
-    pq.write_table(pa.table({"text": [t for t, _ in NAMED], "label": [l for _, l in NAMED]}), parquet)
+    pq.write_table(pa.table({"text": [t for t, _ in NAMED], "label": [y for _, y in NAMED]}), parquet)
     for path in (lines, parquet):
         assert read_file(path).labels == [1, 0, 1, 0]
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+from msgpt.backend import compiled
+
 import mindspore.dataset as ds
 import numpy as np
 import pytest
@@ -12,7 +14,6 @@ import torch
 from transformers import OpenAIGPTForSequenceClassification, OpenAIGPTLMHeadModel, OpenAIGPTModel
 
 import msgpt
-from msgpt.backend import compiled
 from msgpt.models.task_heads import OpenAIGPTForMultipleChoice, OpenAIGPTForSimilarity
 from msgpt.tokens.tasks import TASKS
 from msgpt.training import make_trainer, training_arguments

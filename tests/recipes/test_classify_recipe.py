@@ -12,10 +12,10 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import make_texts
-from msgpt.recipes import demo as demo_settings
 from recipe_helpers import ENV, NEGATIVE, POSITIVE, TINY, run_recipe_in_process, write_reviews
+
+from msgpt.recipes import demo as demo_settings
 
 RECIPES = Path(__file__).resolve().parents[2] / "recipes"
 ROOT = RECIPES.parent
@@ -160,8 +160,10 @@ MR = ["--data", "movie-reviews"]
         (["--task", "choice", "--data", "FILE"], "--task choice needs --candidate-columns"),
         ([*MR, "--task", "choice", "--candidate-columns", "x,y", "--label-names", "a,b"],
          "--num-labels and --label-names do not apply"),
-        ([*MR, "--task", "choice", "--candidate-columns", "x, ,y"], "--candidate-columns 'x, ,y': a column name is empty"),
-        ([*MR, "--task", "choice", "--candidate-columns", "x,y,x"], "--candidate-columns 'x,y,x': a column is named twice"),
+        ([*MR, "--task", "choice", "--candidate-columns", "x, ,y"],
+         "--candidate-columns 'x, ,y': a column name is empty"),
+        ([*MR, "--task", "choice", "--candidate-columns", "x,y,x"],
+         "--candidate-columns 'x,y,x': a column is named twice"),
         ([*MR, "--task", "triple"], "argument --task: invalid choice: 'triple'"),
         # The shared checks, said as imdb.py says them.
         ([*MR, "--lr=-1"], "--lr must be positive, got -1.0"),
@@ -233,3 +235,17 @@ def test_both_recipes_read_a_shared_command_line_alike(tmp_path):
     shared = (set(imdb) & set(classify)) - {"default_max_seq_len"}  # each recipe's own default length
     assert {k: imdb[k] for k in shared} == {k: classify[k] for k in shared}
     assert classify["task"] == imdb["task"] == "single"
+
+
+def test_help_states_the_defaults_each_recipe_fills_in():
+    """--help is derived from the values the recipes use, so a changed default shows there."""
+    from msgpt.recipes.classification import describe_defaults
+
+    imdb = load_recipe("imdb")
+    assert imdb.DEFAULTS_HELP["lr"] == "2e-5; demo: 4e-3"
+    assert imdb.DEFAULTS_HELP["epochs"] == f"1; demo: {demo_settings.FINE_TUNING['epochs']:g}"
+    assert imdb.DEFAULTS_HELP["windows"] == "off; demo: on; --eval-only: as the model's recipe did"
+    assert load_recipe("classify").DEFAULTS_HELP["lr"] == "6.25e-5; scratch: 4e-3"
+    described = describe_defaults({"lr": 1e-3, "epochs": 3.0, "windows": True}, {"lr": 2e-4, "epochs": 3.0},
+                                  other_name="x")
+    assert described == {"lr": "1e-3; x: 2e-4", "epochs": "3", "windows": "on"}

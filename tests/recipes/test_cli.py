@@ -8,8 +8,14 @@ import pytest
 
 import msgpt.recipes.cli
 import msgpt.runtime.distributed
-from msgpt.recipes.cli import (OneLineParser, RecipeError, add_device_argument, prepare_output_dir, report_bad_input,
-                       run_main)
+from msgpt.recipes.cli import (
+    OneLineParser,
+    RecipeError,
+    add_device_argument,
+    prepare_output_dir,
+    report_bad_input,
+    run_main,
+)
 
 
 def test_device_names_in_any_case():
@@ -64,10 +70,11 @@ def test_run_main_reports_bad_input_in_one_line(capsys):
 def test_bad_input_under_msrun_rank_zero_speaks_and_the_ranks_leave_together(monkeypatch, capsys, others_arrive):
     """The barrier the ranks wait at before they exit (tests/training/test_data_parallel.py runs the
     real one under msrun); a rank that meets bad input alone says so after the wait."""
-    monkeypatch.setattr(msgpt.runtime.distributed, "_INFO", msgpt.runtime.distributed.DistributedInfo(rank=1, world_size=2))
+    distributed = msgpt.runtime.distributed
+    monkeypatch.setattr(distributed, "_INFO", distributed.DistributedInfo(rank=1, world_size=2))
     never = threading.Event()
     arrived = []
-    monkeypatch.setattr(msgpt.runtime.distributed, "barrier", lambda: arrived.append(1) if others_arrive else never.wait(5))
+    monkeypatch.setattr(distributed, "barrier", lambda: arrived.append(1) if others_arrive else never.wait(5))
     monkeypatch.setattr(msgpt.recipes.cli, "BAD_INPUT_WAIT_S", 0.2)
     report_bad_input("r.py", "--data x.csv: no such file", main_process=True)
     assert capsys.readouterr().err == "r.py: error: --data x.csv: no such file\n"

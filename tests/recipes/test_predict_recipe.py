@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import make_texts
 from recipe_helpers import run_recipe_in_process
 
@@ -256,8 +255,10 @@ def _bad_inputs(tmp: Path, model: str) -> dict[str, tuple[list[str], list[str]]]
                                   "--label-column", "label"], ["has no column 'label'"]),
         "empty text": (["--model", model, "--data", str(tmp / "empty.txt")], ["empty.txt, line 2", "empty"]),
         "not a model folder": (["--model", str(tmp), "--data", str(tmp / "ok.txt")], ["not a model folder"]),
-        "unknown label": (["--model", model, "--data", str(tmp / "unknown.csv")], ["'neutral'", "'negative', 'positive'"]),
-        "too long": (["--model", model, "--data", str(tmp / "ok.txt"), "--max-seq-len", "600"], ["600", "512 positions"]),
+        "unknown label": (["--model", model, "--data", str(tmp / "unknown.csv")],
+                          ["'neutral'", "'negative', 'positive'"]),
+        "too long": (["--model", model, "--data", str(tmp / "ok.txt"), "--max-seq-len", "600"],
+                     ["600", "512 positions"]),
         "bad output": (["--model", model, "--data", str(tmp / "ok.txt"), "--output", "x.txt"], ["--output", ".csv"]),
         "no model": (["--data", str(tmp / "ok.txt")], ["--model"]),
     }

@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-
-import msgpt
 from conftest import make_texts
 from test_predict_recipe import in_process, one_line_error, read_rows
+
+import msgpt
 
 TEXTS = make_texts(6, seed=1)
 PAIRS = make_texts(6, seed=2)

@@ -9,10 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from safetensors.numpy import load_file
-
 from conftest import make_texts
 from recipe_helpers import ENV, TINY, run_recipe_in_process, write_reviews
+from safetensors.numpy import load_file
 
 PRETRAIN = Path(__file__).resolve().parents[2] / "recipes" / "pretrain.py"
 MODEL = ["--vocab-size", "200", "--n-embd", "32", "--n-layer", "2", "--n-head", "2", "--n-positions", "64",

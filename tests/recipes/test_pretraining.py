@@ -6,14 +6,14 @@ import json
 
 import numpy as np
 import pytest
+from conftest import make_texts
 from safetensors.numpy import load_file
 
 import msgpt
-from conftest import make_texts
-from msgpt.tokens.bpe import DOCUMENT_SEPARATOR
 from msgpt.data import pack_texts
 from msgpt.models.language_model import document_separator_id
 from msgpt.recipes.pretraining import check_block_size, lm_trainer, perplexity
+from msgpt.tokens.bpe import DOCUMENT_SEPARATOR
 
 BLOCK = 16
 

@@ -11,8 +11,6 @@ import time
 from pathlib import Path
 
 import pytest
-
-
 from recipe_helpers import ENV, RECIPE, TINY, _assert_one_line_error, run_recipe, run_recipe_in_process, write_reviews  # noqa: F401
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from recipe_helpers import TINY, _assert_one_line_error, run_recipe, run_recipe_in_process, write_reviews
 
 

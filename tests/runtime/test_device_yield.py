@@ -1,4 +1,4 @@
-"""msgpt.yield_to_kernel_threads: the thread that waits for MindSpore's CPU kernels runs at
+"""msgpt.runtime.device.yield_to_kernel_threads: the thread that waits for MindSpore's CPU kernels runs at
 the lowest priority, the kernel threads keep theirs; and MindSpore still busy-waits (the
 day it stops, the last test fails and the priority change can go).
 
@@ -63,6 +63,7 @@ def trial(tmp_path_factory) -> dict:
         msgpt.select_device("CPU")
         import msgpt.backend
         import mindspore, numpy as np
+        from msgpt.runtime.device import yield_to_kernel_threads
 
         # 1. Does the launching thread spin while MindSpore's kernel threads compute?
         def cpu_seconds():
@@ -79,10 +80,10 @@ def trial(tmp_path_factory) -> dict:
 
         # 2. Switched off, and under msrun: yield_to_kernel_threads reads the environment at each call.
         os.environ["MSGPT_YIELD"] = "0"
-        switched_off = dict(applied=msgpt.yield_to_kernel_threads(), after=mine())
+        switched_off = dict(applied=yield_to_kernel_threads(), after=mine())
         del os.environ["MSGPT_YIELD"]
         os.environ.update(MS_ROLE="MS_WORKER", MS_WORKER_NUM="2")
-        under_msrun = dict(applied=msgpt.yield_to_kernel_threads(), after=mine())
+        under_msrun = dict(applied=yield_to_kernel_threads(), after=mine())
         for name in ("MS_ROLE", "MS_WORKER_NUM"):
             del os.environ[name]
 
@@ -97,7 +98,7 @@ def trial(tmp_path_factory) -> dict:
         make_trainer(OpenAIGPTForSequenceClassification(config), None, None, None, args)
         print(json.dumps(dict(busy_wait=busy_wait, switched_off=switched_off, under_msrun=under_msrun,
                               before=before, after=mine(), threads=niceness(),
-                              again=msgpt.yield_to_kernel_threads())))
+                              again=yield_to_kernel_threads())))
     """)
 
 
@@ -106,7 +107,8 @@ def test_the_trainer_lowers_only_the_waiting_thread(trial):
     assert trial["after"] == 19
     assert trial["again"] is True  # idempotent
     # MindSpore's kernel threads were started before the change and keep the priority.
-    kernel_threads = [n for name, ns in trial["threads"].items() for n in ns if name.startswith(("ActorThread", "KernelThread"))]
+    kernel_threads = [n for name, ns in trial["threads"].items() for n in ns
+                      if name.startswith(("ActorThread", "KernelThread"))]
     assert kernel_threads and all(n == 0 for n in kernel_threads), trial["threads"]
 
 

@@ -6,10 +6,11 @@ import json
 import logging
 
 import pytest
+from conftest import make_texts
 from transformers import OpenAIGPTTokenizer
 
 import msgpt
-from conftest import make_texts
+from msgpt.tokens.bpe import train_bpe_tokenizer
 
 
 def test_special_tokens_are_added_once(tokenizer_dir, caplog):
@@ -59,7 +60,7 @@ def test_trained_vocabulary_uses_end_of_word_form(tokenizer_dir):
 
 def test_bpe_training_needs_texts(tmp_path):
     with pytest.raises(ValueError, match="no texts"):
-        msgpt.train_bpe_tokenizer([], tmp_path)
+        train_bpe_tokenizer([], tmp_path)
 
 
 @pytest.mark.parametrize("text, error", [("", ValueError), ("   ", ValueError), (None, TypeError), (3, TypeError)])
@@ -104,8 +105,8 @@ def test_trained_vocabulary_is_the_same_in_every_process(tmp_path):
     texts.write_text(json.dumps(make_texts(300)))
     # The texts come from a file, not from conftest (which imports mindnlp): a bare start.
     script = (
-        "import json, sys, msgpt; "
-        "msgpt.train_bpe_tokenizer(json.loads(open(sys.argv[2]).read()), sys.argv[1], vocab_size=200, min_frequency=1)"
+        "import json, sys; from msgpt.tokens.bpe import train_bpe_tokenizer; "
+        "train_bpe_tokenizer(json.loads(open(sys.argv[2]).read()), sys.argv[1], vocab_size=200, min_frequency=1)"
     )
     for run in ("a", "b"):
         subprocess.run([sys.executable, "-c", script, str(tmp_path / run), str(texts)], check=True,

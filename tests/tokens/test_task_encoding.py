@@ -7,10 +7,11 @@ import logging
 
 import numpy as np
 import pytest
+from conftest import make_texts
 
 import msgpt
-from conftest import make_texts
 from msgpt.tokens.inputs import truncate_longest_first
+from msgpt.tokens.tokenizer import delimiter_id
 
 
 @pytest.fixture()
@@ -23,7 +24,7 @@ def body(tokenizer, text):
 
 
 def ids(tokenizer):
-    return tokenizer.bos_token_id, msgpt.delimiter_id(tokenizer), tokenizer.eos_token_id
+    return tokenizer.bos_token_id, delimiter_id(tokenizer), tokenizer.eos_token_id
 
 
 def test_delimiter_is_a_special_token_added_once(tokenizer_dir, caplog):
@@ -46,9 +47,9 @@ def test_load_tokenizer_adds_the_delimiter_only_when_asked(tokenizer_dir):
     plain = msgpt.load_tokenizer(tokenizer_dir, fast=True)
     both = msgpt.load_tokenizer(tokenizer_dir, fast=True, delimiter=True)
     assert len(both) == len(plain) + 1
-    assert msgpt.delimiter_id(both) == len(plain)
+    assert delimiter_id(both) == len(plain)
     with pytest.raises(ValueError, match=r"delimiter=True"):
-        msgpt.delimiter_id(plain)
+        delimiter_id(plain)
     with pytest.raises(ValueError, match=r"delimiter=True"):
         msgpt.encode_pairs(plain, ["a film"], ["great"], 16)
 

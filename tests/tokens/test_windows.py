@@ -7,12 +7,11 @@ import json
 
 import numpy as np
 import pytest
+from conftest import make_texts
+from recipe_helpers import run_recipe_in_process, write_reviews
 
 import msgpt
 from msgpt.tokens.windows import Windows, encode_windows, split_into_windows
-
-from conftest import make_texts
-from recipe_helpers import run_recipe_in_process, write_reviews
 
 
 @pytest.mark.parametrize("side", ["left", "right"])

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from recipe_helpers import ENV, RECIPE, TINY, run_recipe_in_process, write_reviews
 
 HERE = Path(__file__).resolve().parent
@@ -141,7 +140,8 @@ def test_upstream_probes(trainer_runs):
     root, _, _ = trainer_runs
     probes = json.loads((root / "dp" / "rank1.json").read_text())
     assert not probes["upstream_broadcast_object_list_works"], (
-        "mint.distributed.broadcast_object_list works on CPU now: msgpt.runtime.distributed.broadcast_object can use it")
+        "mint.distributed.broadcast_object_list works on CPU now: "
+        "msgpt.runtime.distributed.broadcast_object can use it")
     assert not probes["upstream_mindtorch_world_size_works"], (
         "mindtorch.distributed works after init(): msgpt.backend's _DistributedShim can go")
     assert probes["mindnlp_barrier_through_shim"]

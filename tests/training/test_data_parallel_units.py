@@ -8,13 +8,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from conftest import _WORDS
 
 import msgpt
-from conftest import _WORDS
-from msgpt.runtime import distributed
 from msgpt.data import Examples, Splits, build_datasets, padded_length, rows_per_batch
-from msgpt.training import MindSporeLoader
-from msgpt.training import data_parallel
+from msgpt.runtime import distributed
+from msgpt.training import MindSporeLoader, data_parallel
 
 BATCH = 4
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import safetensors.numpy
+from training_helpers import mindspore_dataset, separable_rows, tiny_classifier
 
 from msgpt.training import early_stopping_summary, make_trainer, training_arguments
-from training_helpers import mindspore_dataset, separable_rows, tiny_classifier
 
 BATCH = 8
 # Validation accuracy by training step (evaluations every 2 steps, 12 steps planned):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from training_helpers import batch_tensors, separable_rows, tiny_classifier
 
 from msgpt.training import make_trainer, training_arguments
 from msgpt.training.lm_loss import lm_loss
-from training_helpers import batch_tensors, separable_rows, tiny_classifier
 
 LM_COEF = 0.5
 

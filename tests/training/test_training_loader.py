@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from training_helpers import mindspore_dataset
 
 from msgpt.training.loader import MindSporeLoader
-from training_helpers import mindspore_dataset
 
 N, BATCH = 10, 4
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from training_helpers import tiny_classifier
 
 from msgpt.training.optim import AdamW, decay_parameter_groups
 from msgpt.training.schedule import linear_warmup_decay, warmup_steps
-from training_helpers import tiny_classifier
 
 SHAPES = [(4, 3), (3,), (2, 5)]
 DECAY = [0.01, 0.0, 0.01]  # weights decayed, the "bias" not

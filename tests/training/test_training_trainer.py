@@ -7,10 +7,10 @@ import os
 import numpy as np
 import pytest
 import safetensors.numpy
+from training_helpers import mindspore_dataset, separable_rows, tiny_classifier
 
 from msgpt.training import MindSporeTrainer, make_trainer, training_arguments
 from msgpt.training.optim import AdamW
-from training_helpers import mindspore_dataset, separable_rows, tiny_classifier
 
 BATCH = 8
 
