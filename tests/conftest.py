@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +17,14 @@ os.environ["MSGPT_YIELD"] = "0"
 msgpt.select_device("CPU")  # before mindnlp is imported: tests always run on the CPU
 
 import msgpt.backend  # noqa: E402,F401  (makes `import torch` give mindtorch)
+
+#: GPT-1's own tokenizer files and configuration, no weights: ../shared/openai-gpt beside the
+#: checkout (never copied into the repo), or where $MSGPT_GPT1_DIR says.
+GPT1_DIR = Path(os.environ.get("MSGPT_GPT1_DIR") or Path(__file__).resolve().parents[2] / "shared" / "openai-gpt")
+needs_gpt1 = pytest.mark.skipif(
+    not (GPT1_DIR / "vocab.json").is_file(),
+    reason=f"GPT-1's tokenizer files are not in {GPT1_DIR} (shared/openai-gpt beside the checkout, or $MSGPT_GPT1_DIR)",
+)
 
 _WORDS = (
     "the a film movie was is great awful good bad plot acting story actor scene director "
