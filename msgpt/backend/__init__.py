@@ -35,6 +35,10 @@
 5. **Quiet start.** ``msgpt.runtime.quiet.install()``, before the import, filters the three
    lines that importing mindnlp (diffusers, datasets) and loading GPT-1's tokenizer print
    on every run, on the loggers that emit them (see that module and ``tests/runtime/test_quiet.py``).
+
+6. **Weights files' mode.** safetensors 0.8 writes 0600 whatever the umask;
+   ``msgpt.backend.file_modes.install()`` gives saved weights the umask's mode like every
+   other file (see that module and ``tests/backend/test_file_modes.py``).
 """
 
 from __future__ import annotations
@@ -85,8 +89,9 @@ if _user_endpoint is None and os.environ.get("HF_ENDPOINT"):
     INJECTED_ENDPOINT = os.environ["HF_ENDPOINT"].rstrip("/")
     _restore_endpoint(INJECTED_ENDPOINT, _hub_constants._HF_DEFAULT_ENDPOINT)
 
-from msgpt.backend import compiled, cpu_ops  # noqa: E402
+from msgpt.backend import compiled, cpu_ops, file_modes  # noqa: E402
 
+file_modes.install()
 cpu_ops.install()
 if compiled.requested():
     compiled.install()
