@@ -70,3 +70,22 @@ def tiny_model(tiny_config, tokenizer):
     model = msgpt.build_model(tiny_config, tokenizer, num_labels=2)
     model.eval()
     return model
+
+
+@pytest.fixture(scope="session")
+def gpt1_folder(tmp_path_factory):
+    """The hub's ``openai-gpt`` in all but the numbers: GPT-1's config and tokenizer files with
+    random weights of that config (116.5M), saved as HF's ``save_pretrained`` saves them."""
+    if not (GPT1_DIR / "vocab.json").is_file():
+        pytest.skip(f"GPT-1's tokenizer files are not in {GPT1_DIR}")
+    import shutil
+
+    import torch
+    from transformers import OpenAIGPTConfig, OpenAIGPTLMHeadModel
+
+    folder = tmp_path_factory.mktemp("hub") / "openai-gpt"
+    torch.manual_seed(0)
+    OpenAIGPTLMHeadModel(OpenAIGPTConfig.from_pretrained(str(GPT1_DIR))).save_pretrained(str(folder))
+    for name in ("vocab.json", "merges.txt"):
+        shutil.copyfile(GPT1_DIR / name, folder / name)
+    return folder
