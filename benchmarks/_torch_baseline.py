@@ -29,6 +29,16 @@ import sys
 import time
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident memory so far, MB: VmHWM, since ru_maxrss keeps the peak
+    of the process that started this one across exec (here: the msgpt side's)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kB
+    raise RuntimeError("no VmHWM in /proc/self/status (peak memory is read on Linux only)")
+
+
 def main(workdir: str) -> int:
     # Answers go to the real stdout; anything a library prints goes to stderr instead.
     answers = os.fdopen(os.dup(1), "w")
@@ -110,6 +120,7 @@ def main(workdir: str) -> int:
         "transformers": transformers.__version__,
         "threads": torch.get_num_threads(),
         "parameters": sum(p.numel() for p in params),
+        "peak_rss_mb": peak_rss_mb(),
     })
     for line in sys.stdin:
         command = json.loads(line)["cmd"]
@@ -123,6 +134,8 @@ def main(workdir: str) -> int:
             answer({"logits": logits.tolist()})
         elif command == "round":
             answer(one_round())
+        elif command == "memory":
+            answer({"peak_rss_mb": peak_rss_mb()})
         else:
             answer({"error": f"unknown command {command!r}"})
     return 0

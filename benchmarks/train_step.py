@@ -45,7 +45,8 @@ busy machine slows both alike. A round, the same on both sides:
 rounds (10). On the CPU msgpt launches kernels synchronously
 (``mindspore.runtime.launch_blocking``, set by ``msgpt.select_device``), and
 ``mindspore.runtime.synchronize`` does not exist there, so host reads of a scalar are the
-barriers, equally on both sides. The last line is ``train_ratio=X infer_ratio=Y``
+barriers, equally on both sides. Each side's peak resident memory (``VmHWM``) is
+printed with the model built and after the rounds. The last line is ``train_ratio=X infer_ratio=Y``
 (msgpt's median time / PyTorch's, train step and inference).
 
 Threads: each side keeps its framework's default (MindSpore's CPU runtime computes on
@@ -259,6 +260,16 @@ class MsgptSide:
 
 
 # -- report -----------------------------------------------------------------------------
+def peak_rss_mb() -> float:
+    """This process's peak resident memory so far, MB: VmHWM, since ru_maxrss keeps the peak
+    of the process that started this one across exec (here: the msgpt side's)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kB
+    raise RuntimeError("no VmHWM in /proc/self/status (peak memory is read on Linux only)")
+
+
 def medians(rounds: list[dict[str, float]]) -> dict[str, float]:
     columns = {name: [r[name] for r in rounds] for name in ("step", "forward", "optimizer", "inference")}
     columns["backward"] = [r["forward_backward"] - r["forward"] for r in rounds]
@@ -326,6 +337,7 @@ def main(argv=None) -> int:
     worker = None
     with tempfile.TemporaryDirectory(prefix="msgpt-bench-") as workdir:
         side = MsgptSide(model_config, batch, workdir, opts.learning_rate, opts.seed, opts.optimizer)
+        built_rss = peak_rss_mb()
         from msgpt.backend import compiled, cpu_ops
 
         import mindspore
@@ -356,6 +368,9 @@ def main(argv=None) -> int:
                 ms_rounds.append(side.one_round())
                 if worker is not None and index % 2 == 1:
                     pt_rounds.append(worker.ask("round"))
+            rss = {"msgpt": (built_rss, peak_rss_mb())}
+            if worker is not None:
+                rss["PyTorch"] = (worker.info["peak_rss_mb"], worker.ask("memory")["peak_rss_mb"])
         finally:
             if worker is not None:
                 worker.close()
@@ -387,6 +402,9 @@ def main(argv=None) -> int:
           f"backward = (forward+backward) - forward; optimizer includes clipping and zero_grad")
     for line in table(ms, pt):
         print(line)
+    print("peak RSS, MB (the process: framework, model, optimizer state, activations): "
+          + "; ".join(f"{who} {built:,.0f} with the model built, {peak:,.0f} after the rounds"
+                      for who, (built, peak) in rss.items()))
     rate = f"training samples/s at batch {batch_size} x {seq}: msgpt {batch_size / ms['step']:.1f}"
     print(rate + ("" if pt is None else f", PyTorch {batch_size / pt['step']:.1f}"))
     if pt is not None:

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from conftest import GPT1_DIR, needs_gpt1
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,6 +25,7 @@ def test_train_step_runs_without_the_torch_side():
     assert done.returncode == 0, done.stderr[-3000:]
     assert "config tiny: 2 layers, 64 wide, 4 heads, vocab 1,000" in done.stdout
     assert "train step" in done.stdout and "inference" in done.stdout
+    assert "peak RSS, MB" in done.stdout and "msgpt" in done.stdout.split("peak RSS, MB")[1]
 
 
 def test_waiting_thread_compares_both_priorities_or_says_why_not():
@@ -63,3 +65,10 @@ def test_kernels_adamw_shapes_are_the_tiny_configs():
                           + width * 4 * width + 4 * width + 4 * width * width + width)
     assert sum(int(np.prod(s)) for s in kernels.TINY_PARAMETERS) == expected
     assert len(kernels.TINY_PARAMETERS) == 3 + 12 * layers
+
+
+@needs_gpt1
+def test_load_model_loads_a_gpt1_sized_hub_folder_without_the_torch_side():
+    done = _run("benchmarks/load_model.py", "--no-torch", "--rounds", "1", "--gpt1", str(GPT1_DIR))
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "msgpt    import" in done.stdout and "peak RSS" in done.stdout
