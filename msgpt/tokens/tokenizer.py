@@ -8,6 +8,7 @@ tasks with two segments (sec 3.3) also need the delimiter between them (the pape
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 from pathlib import Path
@@ -19,6 +20,7 @@ from transformers import OpenAIGPTTokenizer, OpenAIGPTTokenizerFast, PreTrainedT
 
 from msgpt.runtime.hub import hub_load_kwargs, resolve_local_or_hub
 from msgpt.tokens.tasks import check_task
+from msgpt.tokens.text import HTML_BREAKS
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +83,41 @@ def add_special_tokens(tokenizer: PreTrainedTokenizerBase, *, delimiter: bool = 
     else:
         logger.info("added %d special tokens; tokenizer now has %d tokens", added, len(tokenizer))
     return added
+
+
+def portable_copy(tokenizer: PreTrainedTokenizerBase, max_length: int) -> PreTrainedTokenizerBase:
+    """A copy of ``tokenizer`` whose saved files read text as msgpt does, for HF transformers
+    on PyTorch (``AutoTokenizer``, ``pipeline("text-classification")``) with no hand framing.
+
+    msgpt frames, cleans and cuts text in its own code (``encode_texts`` and the data
+    sources); a saved folder says the same in its tokenizer files: the fast tokenizer's
+    post-processor adds ``<bos> text <eos>`` (``<bos> a <delim> b <eos>`` for a pair when
+    the tokenizer has ``<delim>``), its normalizer turns HTML line breaks into whitespace,
+    and ``tokenizer_config.json`` records the truncation side and ``max_length`` (the length
+    trained at) as ``model_max_length``, so that ``truncation=True`` cuts where msgpt cut.
+    The tokenizer itself is left as it is (msgpt's encodings pass ``add_special_tokens=False``).
+    A slow tokenizer gets the truncation side and length only: it has no post-processor.
+    """
+    portable = copy.deepcopy(tokenizer)
+    portable.model_max_length = max_length
+    portable.init_kwargs["model_max_length"] = max_length
+    portable.init_kwargs["truncation_side"] = tokenizer.truncation_side
+    if portable.is_fast:
+        from tokenizers import Regex, normalizers, processors
+
+        backend = portable.backend_tokenizer
+        framing = ["bos_token", "eos_token"]
+        single, pair = "<bos> $A <eos>", "<bos> $A <eos> $B <eos>"
+        if DELIMITER in portable.additional_special_tokens:
+            pair = f"<bos> $A {DELIMITER} $B <eos>"
+        specials = [(getattr(portable, name), getattr(portable, f"{name}_id")) for name in framing]
+        if DELIMITER in pair:
+            specials.append((DELIMITER, portable.convert_tokens_to_ids(DELIMITER)))
+        backend.post_processor = processors.TemplateProcessing(single=single, pair=pair, special_tokens=specials)
+        breaks = normalizers.Replace(Regex(f"(?i){HTML_BREAKS}"), "\n")
+        old = backend.normalizer
+        backend.normalizer = breaks if old is None else normalizers.Sequence([breaks, old])
+    return portable
 
 
 def delimiter_id(tokenizer: PreTrainedTokenizerBase) -> int:

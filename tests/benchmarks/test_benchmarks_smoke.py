@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 from conftest import GPT1_DIR, needs_gpt1
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,3 +73,11 @@ def test_load_model_loads_a_gpt1_sized_hub_folder_without_the_torch_side():
     done = _run("benchmarks/load_model.py", "--no-torch", "--rounds", "1", "--gpt1", str(GPT1_DIR))
     assert done.returncode == 0, done.stderr[-3000:]
     assert "msgpt    import" in done.stdout and "peak RSS" in done.stdout
+
+
+@needs_gpt1
+@pytest.mark.skipif(not (ROOT / "benchmarks" / ".torch-venv" / "bin" / "python").exists(),
+                    reason="no PyTorch venv (python benchmarks/train_step.py --config tiny creates it)")
+def test_interop_pytorch_reads_a_saved_folder_as_msgpt_does():
+    done = _run("benchmarks/interop.py")
+    assert done.returncode == 0 and done.stdout.strip().endswith("interop_ok=1"), done.stdout + done.stderr[-3000:]
