@@ -11,8 +11,12 @@ creates, with nothing but HF's own API: ``AutoModelForSequenceClassification.fro
 ``pipeline("text-classification", top_k=None, truncation=True)`` on reviews with HTML breaks,
 short and longer than the trained length. Each check prints on a line of its own; msgpt's
 side is ``msgpt.predict(texts, folder, windows=False)`` and ``msgpt.encode_texts`` at the
-folder's length. The last line is ``interop_ok=1`` when the keys load clean, the token ids
-are equal and the probabilities agree within ``--tolerance``, else ``interop_ok=0``.
+folder's length. Then GPT-1 as a language model both ways: a tiny one PyTorch saved
+(``model.safetensors``, and ``pytorch_model.bin`` only) loaded by ``msgpt.load_language_model``,
+and one msgpt saved (``msgpt.save_language_model``) loaded by PyTorch's
+``OpenAIGPTLMHeadModel.from_pretrained``: loading report, tied head, logits. The last line is
+``interop_ok=1`` when every report is clean, the ids are equal and the probabilities and logits
+agree within ``--tolerance``, else ``interop_ok=0``.
 """
 
 from __future__ import annotations
@@ -56,6 +60,73 @@ print(json.dumps(dict(info={k: [str(x) for x in v] for k, v in info.items()}, pr
                       model_max_length=tokenizer.model_max_length)))
 """
 
+#: Both ways for GPT-1 as a language model: PyTorch saves a tiny one (safetensors, and
+#: pytorch_model.bin only, as the hub has both) for msgpt to load; it loads the one msgpt saved.
+PYTORCH_SAVES = """
+import json, shutil, sys
+import torch
+from transformers import OpenAIGPTConfig, OpenAIGPTLMHeadModel
+gpt1, out, ids = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+torch.manual_seed(0)
+model = OpenAIGPTLMHeadModel(OpenAIGPTConfig(vocab_size=40478, n_embd=32, n_layer=2, n_head=2, n_positions=64)).eval()
+for name, safe in (("safetensors", True), ("bin", False)):
+    model.save_pretrained(f"{out}/{name}", safe_serialization=safe)
+    for file in ("vocab.json", "merges.txt"):
+        shutil.copyfile(f"{gpt1}/{file}", f"{out}/{name}/{file}")
+with torch.no_grad():
+    print(json.dumps(model(torch.tensor(ids)).logits.tolist()))
+"""
+PYTORCH_LOADS_LM = """
+import json, sys
+import torch
+from transformers import OpenAIGPTLMHeadModel
+folder, ids = sys.argv[1], json.loads(sys.argv[2])
+model, info = OpenAIGPTLMHeadModel.from_pretrained(folder, output_loading_info=True)
+with torch.no_grad():
+    logits = model.eval()(torch.tensor(ids)).logits.tolist()
+print(json.dumps(dict(info={k: [str(x) for x in v] for k, v in info.items()}, logits=logits,
+                      tied=model.lm_head.weight.data_ptr() == model.transformer.tokens_embed.weight.data_ptr())))
+"""
+IDS = [[40, 1000, 2000, 3000, 39000, 7, 285], [5, 6, 7, 8, 9, 10, 11]]
+
+
+def run_pytorch(python: Path, script: str, *args: str) -> str:
+    done = subprocess.run([str(python), "-c", script, *args], capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"the PyTorch side failed:\n{done.stderr[-3000:]}")
+    return done.stdout.strip().splitlines()[-1]
+
+
+def lm_logits(model) -> np.ndarray:
+    import torch  # mindtorch
+
+    with torch.no_grad():
+        return model.eval()(torch.tensor(IDS)).logits.numpy()
+
+
+def check_language_models(gpt1: Path, python: Path, work: Path, tolerance: float) -> bool:
+    """A folder PyTorch saved loads in msgpt with PyTorch's logits; msgpt's saved LM loads
+    in PyTorch with no missing, unexpected or mismatched key, the head tied, same logits."""
+    import msgpt
+
+    theirs = np.asarray(json.loads(run_pytorch(python, PYTORCH_SAVES, str(gpt1), str(work), json.dumps(IDS))))
+    ok = True
+    for name in ("safetensors", "bin"):
+        tokenizer = msgpt.load_tokenizer(work / name, add_special=False, fast=True)
+        difference = float(np.abs(lm_logits(msgpt.load_language_model(work / name, tokenizer)) - theirs).max())
+        print(f"PyTorch-saved LM ({name}) in msgpt: logits max |difference| = {difference:.1e}")
+        ok &= difference <= tolerance
+    tokenizer = msgpt.load_tokenizer(gpt1, add_special=False, fast=True)
+    config = msgpt.small_gpt_config(len(tokenizer), n_embd=32, n_layer=2, n_head=2, n_positions=64)
+    model = msgpt.build_language_model(config, tokenizer)
+    folder = msgpt.save_language_model(model, tokenizer, work / "msgpt-lm")
+    loaded = json.loads(run_pytorch(python, PYTORCH_LOADS_LM, str(folder), json.dumps(IDS)))
+    problems = {key: value for key, value in loaded["info"].items() if value}
+    difference = float(np.abs(lm_logits(model) - np.asarray(loaded["logits"])).max())
+    print(f"msgpt-saved LM in PyTorch: loading report {problems or 'clean'}, head tied: {loaded['tied']}, "
+          f"logits max |difference| = {difference:.1e}")
+    return ok and not problems and loaded["tied"] and difference <= tolerance
+
 
 def tiny_folder(gpt1: Path, folder: Path) -> Path:
     import msgpt
@@ -74,8 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--torch-venv", type=Path, default=TORCH_VENV, help=f"default {TORCH_VENV}")
     parser.add_argument("--tolerance", type=float, default=1e-5, help="largest probability difference (1e-5)")
     opts = parser.parse_args(argv)
-    if opts.model is None and not (opts.gpt1 / "vocab.json").is_file():
-        parser.error(f"{opts.gpt1} has no vocab.json: give GPT-1's files with --gpt1, or a folder with --model")
+    if not (opts.gpt1 / "vocab.json").is_file():
+        parser.error(f"{opts.gpt1} has no vocab.json: give GPT-1's files with --gpt1")
     torch = torch_python(opts.torch_venv, getattr(sys, "_base_executable", sys.executable))
 
     import msgpt
@@ -103,6 +174,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"token ids equal to msgpt's <bos> text <eos>: {same_ids} of {len(TEXTS)} texts")
     print(f"pipeline probabilities against msgpt.predict: max |difference| = {difference:.1e}")
     ok = not problems and same_ids == len(TEXTS) and difference <= opts.tolerance
+    with tempfile.TemporaryDirectory(prefix="msgpt-interop-lm-") as work:
+        ok &= check_language_models(opts.gpt1, torch, Path(work), opts.tolerance)
     print(f"interop_ok={int(ok)}")
     return 0 if ok else 1
 

@@ -102,21 +102,23 @@ def portable_copy(tokenizer: PreTrainedTokenizerBase, max_length: int) -> PreTra
     portable.model_max_length = max_length
     portable.init_kwargs["model_max_length"] = max_length
     portable.init_kwargs["truncation_side"] = tokenizer.truncation_side
-    if portable.is_fast:
-        from tokenizers import Regex, normalizers, processors
+    if not portable.is_fast:
+        return portable
+    from tokenizers import Regex, normalizers, processors
 
-        backend = portable.backend_tokenizer
-        framing = ["bos_token", "eos_token"]
-        single, pair = "<bos> $A <eos>", "<bos> $A <eos> $B <eos>"
+    backend = portable.backend_tokenizer
+    bos, eos = portable.bos_token, portable.eos_token
+    if bos is not None and eos is not None:  # a classifier's; a language model's reads plain text
+        specials = [(bos, portable.bos_token_id), (eos, portable.eos_token_id)]
+        pair = f"{bos} $A {eos} $B {eos}"
         if DELIMITER in portable.additional_special_tokens:
-            pair = f"<bos> $A {DELIMITER} $B <eos>"
-        specials = [(getattr(portable, name), getattr(portable, f"{name}_id")) for name in framing]
-        if DELIMITER in pair:
+            pair = f"{bos} $A {DELIMITER} $B {eos}"
             specials.append((DELIMITER, portable.convert_tokens_to_ids(DELIMITER)))
-        backend.post_processor = processors.TemplateProcessing(single=single, pair=pair, special_tokens=specials)
-        breaks = normalizers.Replace(Regex(f"(?i){HTML_BREAKS}"), "\n")
-        old = backend.normalizer
-        backend.normalizer = breaks if old is None else normalizers.Sequence([breaks, old])
+        backend.post_processor = processors.TemplateProcessing(single=f"{bos} $A {eos}", pair=pair,
+                                                               special_tokens=specials)
+    breaks = normalizers.Replace(Regex(f"(?i){HTML_BREAKS}"), "\n")
+    old = backend.normalizer
+    backend.normalizer = breaks if old is None else normalizers.Sequence([breaks, old])
     return portable
 
 
