@@ -146,9 +146,9 @@ def build_tokenizer_and_model(args: argparse.Namespace, train_texts: list[str], 
     import msgpt
 
     if args.model != SCRATCH:
-        from msgpt.models.language_model import check_gpt_folder
+        from msgpt.models.weights_check import check_gpt_config
 
-        check_gpt_folder(args.model)  # before its tokenizer files are read
+        check_gpt_config(args.model)  # before its tokenizer files are read
         tokenizer = msgpt.load_tokenizer(args.model, add_special=False, fast=True)
         return tokenizer, msgpt.load_language_model(args.model, tokenizer)
     return msgpt.new_language_model(

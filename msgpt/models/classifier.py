@@ -38,6 +38,7 @@ from msgpt.models.folder import (
 )
 from msgpt.models.labels import set_label_names
 from msgpt.models.task_heads import OpenAIGPTForMultipleChoice, OpenAIGPTForSimilarity
+from msgpt.models.weights_check import check_model_folder
 from msgpt.runtime.atomic import atomic_directory
 from msgpt.runtime.hub import hub_load_kwargs, resolve_local_or_hub
 
@@ -170,6 +171,8 @@ def load_model(
     model_type = model_class(task)
     _check_num_labels(num_labels)
     source = resolve_local_or_hub(name_or_path, required_files=MODEL_FILES, what="model")
+    if not isinstance(source, str):
+        check_model_folder(source)  # one line naming a damaged file, before the loader's traceback
     kwargs = hub_load_kwargs(source, "model") if isinstance(source, str) else {}
     config = OpenAIGPTConfig.from_pretrained(str(source), num_labels=num_labels, **kwargs)
     saved_task = recorded_task(config)

@@ -16,7 +16,6 @@ the auxiliary LM loss reads the tied embeddings.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -26,10 +25,9 @@ import msgpt.backend  # noqa: F401  (mindnlp before transformers)
 from transformers import OpenAIGPTConfig, OpenAIGPTLMHeadModel, PreTrainedTokenizerBase
 
 from msgpt.models.classifier import MODEL_FILES, resize_token_embeddings, save_pretrained
+from msgpt.models.weights_check import check_model_folder
 from msgpt.runtime.hub import hub_load_kwargs, resolve_local_or_hub
 from msgpt.tokens.bpe import DOCUMENT_SEPARATOR
-
-GPT1_MODEL_TYPE = OpenAIGPTConfig.model_type  # "openai-gpt"
 
 
 def document_separator_id(tokenizer: PreTrainedTokenizerBase) -> int | None:
@@ -61,23 +59,6 @@ def build_language_model(
     return _fit_embeddings(OpenAIGPTLMHeadModel(config), tokenizer)
 
 
-def check_gpt_folder(name_or_path: str | os.PathLike) -> None:
-    """A ``ValueError`` when a local model folder holds something other than GPT-1
-    (``openai-gpt``); hub names and folders without a config are left to the loaders."""
-    config_file = Path(name_or_path).expanduser() / "config.json"
-    if not config_file.is_file():
-        return
-    try:
-        model_type = json.loads(config_file.read_text(encoding="utf-8")).get("model_type")
-    except (OSError, ValueError) as error:
-        raise ValueError(f"{config_file} is not a readable model config ({error})") from None
-    if model_type != GPT1_MODEL_TYPE:
-        raise ValueError(
-            f"model folder {config_file.parent} holds a {model_type or 'model without a model_type'}, "
-            f"not a GPT-1 ({GPT1_MODEL_TYPE}) model"
-        )
-
-
 def load_language_model(name_or_path: str | os.PathLike, tokenizer: PreTrainedTokenizerBase) -> OpenAIGPTLMHeadModel:
     """GPT-1's language model from a hub name (``openai-gpt``) or a local folder, to
     continue its pre-training (for example on the text of a new domain).
@@ -87,7 +68,8 @@ def load_language_model(name_or_path: str | os.PathLike, tokenizer: PreTrainedTo
     embeddings; the classification head is left out).
     """
     source = resolve_local_or_hub(name_or_path, required_files=MODEL_FILES, what="model")
-    check_gpt_folder(source)
+    if not isinstance(source, str):
+        check_model_folder(source)
     kwargs = hub_load_kwargs(source, "model") if isinstance(source, str) else {}
     model = OpenAIGPTLMHeadModel.from_pretrained(str(source), **kwargs)
     return _fit_embeddings(model, tokenizer)
