@@ -28,15 +28,7 @@ import os
 import sys
 import time
 
-
-def peak_rss_mb() -> float:
-    """This process's peak resident memory so far, MB: VmHWM, since ru_maxrss keeps the peak
-    of the process that started this one across exec (here: the msgpt side's)."""
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024  # kB
-    raise RuntimeError("no VmHWM in /proc/self/status (peak memory is read on Linux only)")
+from _memory import peak_rss_mb  # beside this script
 
 
 def main(workdir: str) -> int:

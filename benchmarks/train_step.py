@@ -79,6 +79,8 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # msgpt from this checkout when not installed
+from _memory import peak_rss_mb  # noqa: E402  (beside this script)
+
 from msgpt.recipes import demo  # noqa: E402  (no MindSpore import)
 
 TORCH_VENV = HERE / ".torch-venv"
@@ -260,16 +262,6 @@ class MsgptSide:
 
 
 # -- report -----------------------------------------------------------------------------
-def peak_rss_mb() -> float:
-    """This process's peak resident memory so far, MB: VmHWM, since ru_maxrss keeps the peak
-    of the process that started this one across exec (here: the msgpt side's)."""
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024  # kB
-    raise RuntimeError("no VmHWM in /proc/self/status (peak memory is read on Linux only)")
-
-
 def medians(rounds: list[dict[str, float]]) -> dict[str, float]:
     columns = {name: [r[name] for r in rounds] for name in ("step", "forward", "optimizer", "inference")}
     columns["backward"] = [r["forward_backward"] - r["forward"] for r in rounds]
