@@ -30,8 +30,11 @@ def lazy_exports(
     def __getattr__(name: str) -> Any:
         if name in deprecated:
             target = deprecated[name]
-            module, _, attribute = target.rpartition(":") if ":" in target else (exports[target], "", target)
-            new = f"{package}.{target}" if ":" not in target else f"{module}.{attribute}"
+            if ":" in target:  # a name that left the API: its module still has it
+                module, attribute = target.split(":")
+                new = f"{module}.{attribute}"
+            else:  # a renamed export
+                module, attribute, new = exports[target], target, f"{package}.{target}"
             warnings.warn(f"{package}.{name} is deprecated: use {new}", DeprecationWarning, stacklevel=2)
             return getattr(importlib.import_module(module), attribute)
         module = exports.get(name)

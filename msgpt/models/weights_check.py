@@ -109,7 +109,7 @@ def check_model_folder(folder: str | os.PathLike) -> None:
     positions = next((shape for name, shape in shapes.items() if name.endswith("positions_embed.weight")), None)
     if embeddings is None or positions is None:
         raise ValueError(f"{weights} has no GPT-1 embeddings (tokens_embed, positions_embed): not GPT-1's weights")
-    said = {key: config.get(key) for key in ("vocab_size", "n_embd", "n_positions", "n_layer")}
+    said = {key: config[key] for key in ("vocab_size", "n_embd", "n_positions", "n_layer") if key in config}
     layers = {int(m.group(1)) for name in shapes for m in [re.search(r"\bh\.(\d+)\.", name)] if m}
     found = {"vocab_size": embeddings[0], "n_embd": embeddings[1], "n_positions": positions[0],
              "n_layer": len(layers)}
