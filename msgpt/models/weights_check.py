@@ -11,6 +11,7 @@ MindSpore or mindnlp.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import struct
@@ -19,6 +20,9 @@ from pathlib import Path
 from typing import Any
 
 GPT1_MODEL_TYPE = "openai-gpt"
+_CHECKPOINT = re.compile(r"checkpoint-(\d+)")  # HF's checkpoint folders, as get_last_checkpoint reads them
+
+logger = logging.getLogger(__name__)
 
 
 def _read_json(path: Path) -> Any:
@@ -120,3 +124,34 @@ def check_model_folder(folder: str | os.PathLike) -> None:
     if tokens is not None and tokens != embeddings[0]:
         raise ValueError(f"model folder {folder}: its tokenizer files hold {tokens:,} tokens but "
                          f"{weights.name} has {embeddings[0]:,} embedding rows")
+
+
+def checkpoint_problem(folder: str | os.PathLike) -> str | None:
+    """What keeps a ``checkpoint-N`` folder from resuming a run, or None when nothing does."""
+    folder = Path(folder)
+    state = folder / "trainer_state.json"
+    if not state.is_file():
+        return f"{state} is missing"
+    try:
+        _read_json(state)
+        check_model_folder(folder)
+    except ValueError as error:
+        return str(error)
+    optimizer = folder / "optimizer.pt"
+    if optimizer.exists() and not zipfile.is_zipfile(optimizer):
+        return f"{optimizer} is truncated or not a PyTorch file"
+    return None
+
+
+def newest_sound_checkpoint(run_dir: str | os.PathLike) -> str | None:
+    """The newest ``checkpoint-N`` in ``run_dir`` that can resume the run, as HF's
+    ``get_last_checkpoint`` picks one but skipping, with a warning that names what is wrong,
+    each newer one that cannot (weights truncated by a full disk, a copy cut short...)."""
+    found = [(int(m.group(1)), path) for path in Path(run_dir).glob("checkpoint-*")
+             if path.is_dir() and (m := _CHECKPOINT.fullmatch(path.name))]
+    for _, path in sorted(found, reverse=True):
+        problem = checkpoint_problem(path)
+        if problem is None:
+            return str(path)
+        logger.warning("%s cannot resume the run (%s): trying the checkpoint before it", path.name, problem)
+    return None

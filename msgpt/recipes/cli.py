@@ -137,12 +137,12 @@ def refuse_to_overwrite(paths: list[Path], *, overwrite: bool) -> None:
 
 
 def last_checkpoint(out: str | Path) -> str | None:
-    """The newest ``checkpoint-N`` in ``out`` as rank 0 sees it, on every rank (or None)."""
-    from transformers.trainer_utils import get_last_checkpoint
-
+    """The newest ``checkpoint-N`` in ``out`` that can resume the run, as rank 0 sees it, on
+    every rank (or None); a damaged newer one is skipped with a warning naming the problem."""
+    from msgpt.models.weights_check import newest_sound_checkpoint
     from msgpt.runtime.distributed import broadcast_object, is_main_process
 
-    return broadcast_object(get_last_checkpoint(str(out)) if is_main_process() else None)
+    return broadcast_object(newest_sound_checkpoint(out) if is_main_process() else None)
 
 
 def user_errors() -> tuple[type[BaseException], ...]:

@@ -50,9 +50,9 @@ import numpy as np
 import torch
 from transformers import Trainer, TrainerState, TrainingArguments
 from transformers.trainer import PREFIX_CHECKPOINT_DIR, TRAINER_STATE_NAME
-from transformers.trainer_utils import get_last_checkpoint
 from transformers.training_args import OptimizerNames
 
+from msgpt.models.weights_check import newest_sound_checkpoint
 from msgpt.runtime.device import yield_to_kernel_threads
 from msgpt.runtime.distributed import broadcast_object, distributed_info
 from msgpt.training.data_parallel import (
@@ -247,7 +247,7 @@ class MindSporeTrainer(Trainer):
         broadcast_parameters(self.model)
         checkpoint = resume_from_checkpoint
         if checkpoint is True:
-            checkpoint = get_last_checkpoint(self.args.output_dir)
+            checkpoint = newest_sound_checkpoint(self.args.output_dir)
             if self.distributed.enabled:
                 checkpoint = broadcast_object(checkpoint)
         state_file = os.path.join(checkpoint, TRAINER_STATE_NAME) if isinstance(checkpoint, str) else None

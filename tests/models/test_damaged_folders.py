@@ -82,3 +82,24 @@ def test_a_truncated_pytorch_bin_is_named(saved, tmp_path):
     (saved / "pytorch_model.bin").write_bytes(archive.read_bytes()[:60])
     with pytest.raises(ValueError, match=r"pytorch_model\.bin is truncated or not a PyTorch weights file"):
         check_model_folder(saved)
+
+
+def test_newest_sound_checkpoint_skips_what_cannot_resume(saved, tmp_path, caplog):
+    import shutil
+
+    from msgpt.models.weights_check import checkpoint_problem, newest_sound_checkpoint
+
+    run = tmp_path / "run"
+    for step in (5, 10, 15, 20):
+        shutil.copytree(saved, run / f"checkpoint-{step}")
+        (run / f"checkpoint-{step}" / "trainer_state.json").write_text('{"global_step": %d}' % step)
+    (run / "checkpoint-20" / "trainer_state.json").unlink()  # its save never finished
+    (run / "checkpoint-15" / "trainer_state.json").write_text('{"global_st')
+    (run / "checkpoint-10" / "optimizer.pt").write_bytes(b"PK\x03\x04 cut short")
+    assert newest_sound_checkpoint(run) == str(run / "checkpoint-5")
+    assert "trainer_state.json is missing" in checkpoint_problem(run / "checkpoint-20")
+    assert "trainer_state.json is not readable JSON" in checkpoint_problem(run / "checkpoint-15")
+    assert "optimizer.pt is truncated" in checkpoint_problem(run / "checkpoint-10")
+    skipped = [r.getMessage().split()[0] for r in caplog.records if "cannot resume the run" in r.getMessage()]
+    assert skipped == ["checkpoint-20", "checkpoint-15", "checkpoint-10"]
+    assert newest_sound_checkpoint(tmp_path / "empty") is None

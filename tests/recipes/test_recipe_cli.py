@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 import signal
 import subprocess
 import sys
@@ -115,6 +116,23 @@ def test_data_errors_end_in_one_line_and_damage_nothing(kind, extra, needles, tm
     assert (out / "metrics.json").read_text() == '{"test_accuracy": 0.9}'
     assert (out / "checkpoint-7" / "model.safetensors").read_bytes() == b"weights"
     assert sorted(p.name for p in out.iterdir()) == ["checkpoint-7", "metrics.json"]
+
+
+def test_resume_skips_a_damaged_checkpoint_with_a_warning_and_ends_like_an_uninterrupted_run(trained, tmp_path,
+                                                                                              capsys, caplog):
+    full, _ = trained  # 2 epochs of 12 steps: checkpoint-12 and checkpoint-24
+    out = tmp_path / "damaged"
+    shutil.copytree(full, out)
+    for name in ("metrics.json", "predictions.csv"):
+        (out / name).unlink()
+    weights = out / "checkpoint-24" / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:-1000])  # a disk that filled up, a copy cut short
+    resumed = run_recipe_in_process(*TINY, "--data", str(full.parent / "reviews.csv"), "--output-dir", str(out),
+                                    "--resume", capsys=capsys)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    warning = next(r.getMessage() for r in caplog.records if "cannot resume the run" in r.getMessage())
+    assert "checkpoint-24" in warning and "model.safetensors is truncated" in warning
+    assert (out / "predictions.csv").read_text() == (full / "predictions.csv").read_text()  # epoch 2 replayed
 
 
 def test_existing_run_is_not_overwritten_without_resume(trained, capsys):
