@@ -47,7 +47,8 @@ def launch_nodes(tmp: Path, *worker_args: str, cluster_time_out: int = 60) -> li
                    "--master_addr=127.0.0.1", f"--master_port={port}", f"--log_dir={tmp / f'logs{node}'}",
                    "--join=True", f"--cluster_time_out={cluster_time_out}", str(WORKER), *worker_args]
         console = (tmp / f"console{node}.txt").open("w")  # a file, not an unread pipe msrun could block on
-        nodes.append(subprocess.Popen(command, stdout=console, stderr=subprocess.STDOUT, env=env, start_new_session=True))
+        nodes.append(subprocess.Popen(command, stdout=console, stderr=subprocess.STDOUT, env=env,
+                                      start_new_session=True))
         console.close()  # the launcher has its own copy
         if node == 0:
             time.sleep(2)  # the scheduler first, as on a real cluster's master node
