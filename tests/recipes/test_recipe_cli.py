@@ -118,6 +118,54 @@ def test_data_errors_end_in_one_line_and_damage_nothing(kind, extra, needles, tm
     assert sorted(p.name for p in out.iterdir()) == ["checkpoint-7", "metrics.json"]
 
 
+STALLED_SAVE = """
+import os, pathlib, time
+import safetensors.numpy
+
+_save = safetensors.numpy.save_file
+
+
+def save_file(tensors, filename, metadata=None):
+    if os.environ["MSGPT_TEST_STALL_IN"] in pathlib.Path(filename).parts:
+        pathlib.Path(filename).write_bytes(b"half a file")  # the save has begun, and goes no further
+        pathlib.Path(os.environ["MSGPT_TEST_STALLED"]).touch()
+        time.sleep(3600)
+    return _save(tensors, filename, metadata)
+
+
+safetensors.numpy.save_file = save_file
+"""
+
+
+def test_a_kill_during_a_checkpoint_save_leaves_the_earlier_one_to_resume_from(trained, tmp_path, capsys):
+    """The second checkpoint's save stalls half-way (a sitecustomize in the killed process
+    only) and the run is killed there: checkpoint-24 never appears, --resume continues from
+    checkpoint-12 and ends as the uninterrupted run."""
+    full, _ = trained
+    args = [*TINY, "--data", str(full.parent / "reviews.csv")]
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(STALLED_SAVE)
+    stalled, out = tmp_path / "stalled", tmp_path / "killed"
+    env = {**ENV, "PYTHONPATH": str(hook), "MSGPT_TEST_STALL_IN": ".staging-checkpoint-24",
+           "MSGPT_TEST_STALLED": str(stalled)}
+    process = subprocess.Popen([sys.executable, str(RECIPE), *args, "--output-dir", str(out)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    deadline = time.monotonic() + 300
+    while not stalled.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert stalled.exists(), "the save never began"
+    assert (out / ".staging-checkpoint-24").is_dir() and not (out / "checkpoint-24").exists()
+    assert (out / "checkpoint-12" / "trainer_state.json").is_file()
+
+    resumed = run_recipe_in_process(*args, "--output-dir", str(out), "--resume", capsys=capsys)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert (out / "predictions.csv").read_text() == (full / "predictions.csv").read_text()
+    assert not list(out.glob(".staging-*"))  # the half-written save is gone
+
+
 def test_resume_skips_a_damaged_checkpoint_with_a_warning_and_ends_like_an_uninterrupted_run(trained, tmp_path,
                                                                                               capsys, caplog):
     full, _ = trained  # 2 epochs of 12 steps: checkpoint-12 and checkpoint-24
