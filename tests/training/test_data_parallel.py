@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -252,11 +253,21 @@ def test_recipe_resumes_under_msrun_after_the_job_is_killed(recipe_run, tmp_path
     output, _ = run.communicate(timeout=60)
     assert running, output[-3000:]
     assert list(out.glob("checkpoint-*")) and not (out / "metrics.json").exists()
+    # A newer checkpoint damaged since it was written (weights cut short): rank 0 passes over
+    # it with a warning, and every rank resumes from the sound one.
+    newest = max(out.glob("checkpoint-*"), key=lambda path: int(path.name.split("-")[1]))
+    damaged = out / f"checkpoint-{int(newest.name.split('-')[1]) + 1000}"
+    shutil.copytree(newest, damaged)
+    weights = damaged / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:-100])
 
     # --resume skips the finished first stage and continues the second from its checkpoint.
     result = msrun(tmp_path / "logs2", RECIPE, *DP_RECIPE, "--data", data, "--output-dir", out, "--resume")
     assert result.returncode == 0, _logs(tmp_path / "logs2")
     assert (result.stdout + result.stderr).count("pre-training already done") == 1
+    warned = [(tmp_path / "logs2" / f"worker_{r}.log").read_text(errors="replace").count(
+        f"{damaged.name} cannot resume the run") for r in (0, 1)]
+    assert warned == [1, 0]  # rank 0 decides, the ranks follow its word
     assert (out / "predictions.csv").read_text() == (root / "out" / "predictions.csv").read_text()
     resumed, whole = (json.loads((d / "metrics.json").read_text()) for d in (out, root / "out"))
     assert resumed["test_accuracy"] == whole["test_accuracy"] and resumed["test_loss"] == whole["test_loss"]
