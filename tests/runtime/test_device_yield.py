@@ -71,12 +71,16 @@ def trial(tmp_path_factory) -> dict:
             return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
         a = mindspore.Tensor(np.random.default_rng(0).random((1200, 1200), dtype=np.float32))
         mindspore.ops.matmul(a, a).asnumpy()
-        cpu, wall = cpu_seconds(), time.perf_counter()
-        for _ in range(30):
-            product = mindspore.ops.matmul(a, a)
-        product.asnumpy()
-        wall = time.perf_counter() - wall
-        busy_wait = dict(share=(cpu_seconds() - cpu) / wall, wall=wall)
+        rounds = []
+        for _ in range(3):  # the best of three: other work on the cores lowers a round's share
+            cpu, wall = cpu_seconds(), time.perf_counter()
+            for _ in range(30):
+                product = mindspore.ops.matmul(a, a)
+            product.asnumpy()
+            wall = time.perf_counter() - wall
+            rounds.append(((cpu_seconds() - cpu) / wall, wall))
+        share, wall = max(rounds)
+        busy_wait = dict(share=share, wall=wall, nice=mine(), shares=[s for s, _ in rounds])
 
         # 2. Switched off, and under msrun: yield_to_kernel_threads reads the environment at each call.
         os.environ["MSGPT_YIELD"] = "0"
@@ -122,7 +126,9 @@ def test_mindspore_still_busy_waits_for_cpu_kernels(trial):
     launched the kernels uses CPU time too (it spins). If this fails, MindSpore waits
     passively now, and yield_to_kernel_threads is no longer needed."""
     share, wall = trial["busy_wait"]["share"], trial["busy_wait"]["wall"]
+    assert trial["busy_wait"]["nice"] == 0, f"the probe's thread started at nice {trial['busy_wait']['nice']}"
     assert share > 0.1, (
-        f"the launching thread used {share:.0%} of a core while kernels ran "
-        f"({wall:.2f} s): MindSpore no longer busy-waits; drop yield_to_kernel_threads"
+        f"the launching thread used at most {share:.0%} of a core while kernels ran "
+        f"({wall:.2f} s; rounds {trial['busy_wait']['shares']}): MindSpore no longer busy-waits; "
+        "drop yield_to_kernel_threads"
     )
