@@ -32,8 +32,9 @@ from train_step import TORCH_VENV, torch_python  # noqa: E402
 GPT1 = HERE.parent.parent / "shared" / "openai-gpt"
 
 _PEAK = """
-def peak_mb():
-    return int([l for l in open("/proc/self/status") if l.startswith("VmHWM")][0].split()[1]) / 1024
+import sys
+sys.path.insert(0, sys.argv[2])  # benchmarks/, for _memory
+from _memory import peak_rss_mb
 """
 MSGPT_LOAD = _PEAK + """
 import json, sys, time
@@ -46,7 +47,7 @@ tokenizer = msgpt.load_tokenizer(sys.argv[1], fast=True)
 model = msgpt.load_model(sys.argv[1], tokenizer, num_labels=2)
 loaded = time.perf_counter()
 assert model.transformer.tokens_embed.weight.shape[0] == 40481
-print(json.dumps(dict(imported=imported - start, loaded=loaded - imported, peak_mb=peak_mb())))
+print(json.dumps(dict(imported=imported - start, loaded=loaded - imported, peak_mb=peak_rss_mb())))
 """
 TORCH_LOAD = _PEAK + """
 import json, sys, time
@@ -59,7 +60,7 @@ model = OpenAIGPTForSequenceClassification.from_pretrained(sys.argv[1], num_labe
 model.resize_token_embeddings(len(tokenizer))
 loaded = time.perf_counter()
 assert model.transformer.tokens_embed.weight.shape[0] == 40481
-print(json.dumps(dict(imported=imported - start, loaded=loaded - imported, peak_mb=peak_mb())))
+print(json.dumps(dict(imported=imported - start, loaded=loaded - imported, peak_mb=peak_rss_mb())))
 """
 
 
@@ -78,7 +79,7 @@ def hub_folder(gpt1: Path, folder: Path) -> Path:
 
 
 def load(python: str | Path, script: str, folder: Path) -> dict:
-    done = subprocess.run([str(python), "-c", script, str(folder)], capture_output=True, text=True)
+    done = subprocess.run([str(python), "-c", script, str(folder), str(HERE)], capture_output=True, text=True)
     if done.returncode != 0:
         sys.exit(f"{python} failed to load {folder}:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])

@@ -23,9 +23,10 @@ NEGATIVE = "awful terrible hated boring bad".split()
 ENV = {**os.environ, "DEVICE_TARGET": "CPU", "HF_HUB_OFFLINE": "1"}  # tests never use the network
 
 
-def run_recipe(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
+def run_recipe(*args: str, timeout: int = 600, recipe: Path = RECIPE) -> subprocess.CompletedProcess:
+    """A recipe (recipes/imdb.py unless told) as a process of its own, offline, on the CPU."""
     return subprocess.run(
-        [sys.executable, str(RECIPE), *args], capture_output=True, text=True, timeout=timeout, env=ENV
+        [sys.executable, str(recipe), *args], capture_output=True, text=True, timeout=timeout, env=ENV
     )
 
 

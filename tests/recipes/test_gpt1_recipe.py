@@ -59,31 +59,18 @@ def test_eval_only_and_predict_read_the_gpt1_sized_model(fine_tuned):
                            "--output-dir", str(fine_tuned / "eval"))
     assert evaluated.returncode == 0, evaluated.stderr[-3000:]
     assert json.loads((fine_tuned / "eval" / "metrics.json").read_text())["test_examples"] == 48  # the whole file
-    import subprocess
-    import sys
-
-    from recipe_helpers import ENV
-
-    predicted = subprocess.run(
-        [sys.executable, str(RECIPES / "predict.py"), "--model", str(best), "--data", str(data), "--device", "CPU",
-         "--output", str(fine_tuned / "labelled.csv")], capture_output=True, text=True, env=ENV, timeout=600)
+    predicted = run_recipe("--model", str(best), "--data", str(data), "--device", "CPU",
+                           "--output", str(fine_tuned / "labelled.csv"), recipe=RECIPES / "predict.py")
     assert predicted.returncode == 0, predicted.stderr[-3000:]
     rows = (fine_tuned / "labelled.csv").read_text().splitlines()
     assert len(rows) == 49  # the header and every review
 
 
 def test_pretraining_continues_from_the_hub_folder_with_the_head_tied(gpt1_folder, tmp_path):
-    import subprocess
-    import sys
-
-    from recipe_helpers import ENV
-
     corpus = write_reviews(tmp_path / "text.csv", 400)  # 5% held out must fill a block
     out = tmp_path / "pretrain"
-    result = subprocess.run(
-        [sys.executable, str(RECIPES / "pretrain.py"), "--text", str(corpus), "--model", str(gpt1_folder),
-         "--block-size", "64", "--batch-size", "2", "--max-steps", "2", "--device", "CPU", "--output-dir", str(out)],
-        capture_output=True, text=True, env=ENV, timeout=600)
+    result = run_recipe("--text", str(corpus), "--model", str(gpt1_folder), "--block-size", "64", "--batch-size", "2",
+                        "--max-steps", "2", "--device", "CPU", "--output-dir", str(out), recipe=RECIPES / "pretrain.py")
     assert result.returncode == 0, result.stderr[-3000:]
     tokenizer = msgpt.load_tokenizer(out / "best", add_special=False, fast=True)
     model = msgpt.load_language_model(out / "best", tokenizer)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from conftest import make_texts
-from recipe_helpers import ENV, TINY, run_recipe_in_process, write_reviews
+from recipe_helpers import TINY, run_recipe, run_recipe_in_process, write_reviews
 from safetensors.numpy import load_file
 
 PRETRAIN = Path(__file__).resolve().parents[2] / "recipes" / "pretrain.py"
@@ -20,9 +19,7 @@ SMALL = [*MODEL, "--block-size", "32"]
 
 
 def run_pretrain(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, str(PRETRAIN), *args], capture_output=True, text=True, timeout=timeout, env=ENV
-    )
+    return run_recipe(*args, timeout=timeout, recipe=PRETRAIN)
 
 
 def pretrain_in_process(*args: str, capsys) -> subprocess.CompletedProcess:
