@@ -88,9 +88,13 @@ def assert_same(graph, reference):
     np.testing.assert_allclose(g_logits, r_logits, rtol=1e-5, atol=1e-6)
     assert g_loss == pytest.approx(r_loss, rel=1e-6)
     assert g_grads.keys() == r_grads.keys()
+    # 1e-4 of each tensor's largest gradient: a small gradient (a LayerNorm bias, say) is a
+    # sum of larger terms that cancel, so its float32 rounding depends on the CPU's kernels
+    # and thread split (1.2e-6 here, 1.1e-5 on CI's machine, 2026-12-03); a wrong graph is
+    # off by the order of the gradient itself.
     for name in r_grads:
         scale = np.abs(r_grads[name]).max() + 1e-12
-        assert np.abs(g_grads[name] - r_grads[name]).max() <= 1e-5 * scale, name
+        assert np.abs(g_grads[name] - r_grads[name]).max() <= 1e-4 * scale, name
 
 
 def test_installed_by_msgpts_import_unless_switched_off():
