@@ -119,7 +119,7 @@ def pretrain_stage(args: argparse.Namespace, texts: list[str], out: Path) -> tup
     metrics = pretrain(
         model, tokenizer, train_texts, held_out, stage, block_size=args.max_seq_len,
         batch_size=demo.PRETRAINING["batch_size"], epochs=args.pretrain_epochs, learning_rate=demo.PRETRAINING["lr"],
-        warmup_ratio=demo.PRETRAINING["warmup_ratio"], seed=args.seed, resume=args.resume,
+        warmup_ratio=demo.PRETRAINING["warmup_ratio"], seed=args.seed, resume=args.resume, precision=args.precision,
         extra_metrics={"text": "the training split's texts", "model": "scratch", "device": args.device_name},
     )
     metrics["stage_time_s"] = round(time.perf_counter() - start, 1)

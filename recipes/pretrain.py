@@ -36,6 +36,7 @@ from msgpt.recipes.cli import (  # light: nothing heavy is imported before the c
     OneLineParser,
     RecipeError,
     add_device_argument,
+    add_precision_argument,
     add_stopping_arguments,
     check_stopping_arguments,
     prepare_output_dir,
@@ -93,6 +94,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--batch-size", type=int, help="blocks per batch per device (default: 8)")
     add_stopping_arguments(parser, "the held-out loss")
     add_device_argument(parser)
+    add_precision_argument(parser)
     add("--seed", type=int, default=42, help="seed for the held-out split, shuffling and initialisation (default: 42)")
     add("--resume", action="store_true", help="continue from the last checkpoint in --output-dir")
     args = parser.parse_args(argv)
@@ -176,7 +178,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from transformers import set_seed
 
     from msgpt.recipes.pretraining import pretrain
+    from msgpt.training.precision import check_precision
 
+    check_precision(args.precision, device)  # one line, before any work, if the device lacks it
     set_seed(args.seed)
     tokenizer, model = build_tokenizer_and_model(args, train_texts, out)
     block_size = args.block_size or model.config.n_positions
@@ -185,7 +189,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         epochs=args.epochs, learning_rate=args.lr, warmup_ratio=args.warmup_ratio,
         weight_decay=args.weight_decay, max_steps=args.max_steps, seed=args.seed, resume=args.resume,
         extra_metrics={"text": str(args.text), "model": str(args.model), "device": device},
-        early_stopping_patience=args.early_stopping_patience,
+        early_stopping_patience=args.early_stopping_patience, precision=args.precision,
         **(dict(eval_strategy="steps", eval_steps=args.eval_steps, save_strategy="steps", save_steps=args.eval_steps)
            if args.eval_steps else {}),
     )

@@ -33,9 +33,11 @@ instead of three kernels per parameter.
 
 What the block graph does not cover goes to HF's forward, unchanged: head masks,
 returned attention weights, pruned heads, activations other than GELU (GPT-1's) and
-ReLU, dtypes other than float32, attention masks not shaped ``(batch, 1, 1, T)``, and
-tensors not on the CPU. Ascend and GPU keep mindnlp's op-by-op path: this module has
-only been run on the CPU (``tests/backend/test_compiled.py`` is what to run there first).
+ReLU, dtypes other than float32, attention masks not shaped ``(batch, 1, 1, T)``,
+tensors not on the CPU, and anything run under autocast (``--precision fp16/bf16``: the
+graph would compute in float32 what autocast computes in half precision). Ascend and
+GPU keep mindnlp's op-by-op path: this module has only been run on the CPU
+(``tests/backend/test_compiled.py`` is what to run there first).
 
 Each new input shape compiles once (about 0.3 s for a 64-wide block, 1-2 s for GPT-1's);
 ``msgpt.data`` rounds padded lengths up to a multiple of ``LENGTH_MULTIPLE`` on CPU/GPU
@@ -232,6 +234,15 @@ def _activation(block: Any) -> str | None:
     return None
 
 
+def autocasting() -> bool:
+    """Whether an autocast region (``torch.autocast``) is active: mindtorch's autocast
+    pushes a MindSpore AMP strategy, which casts PyNative ops but not this module's graphs."""
+    from mindspore._c_expression.amp import AmpLevel, get_curr_amp_strategy
+
+    strategy = get_curr_amp_strategy()
+    return strategy is not None and strategy.get_amp_level() != AmpLevel.AmpO0
+
+
 def _covered(block: Any, x: Any, attention_mask: Any, head_mask: Any, output_attentions: bool,
              activation: str | None, parameters: tuple) -> bool:
     """Whether the graph computes exactly what HF's forward would for these arguments
@@ -241,7 +252,7 @@ def _covered(block: Any, x: Any, attention_mask: Any, head_mask: Any, output_att
     attn = block.attn
     if head_mask is not None or output_attentions or attn.pruned_heads or x.ndim != 3:
         return False
-    if x.dtype != torch.float32 or x.device.type != "cpu" or activation is None:
+    if x.dtype != torch.float32 or x.device.type != "cpu" or activation is None or autocasting():
         return False
     if attn.split_size != x.shape[-1] or x.shape[-1] % attn.n_head:
         return False
@@ -300,7 +311,7 @@ def next_token_loss(hidden: Any, weight: Any, input_ids: Any, attention_mask: An
     """The mean next-token cross-entropy of ``hidden`` ``(batch, T, width)`` through the
     LM head ``weight`` ``(vocab, width)``, over targets where ``attention_mask`` is 1, as
     one compiled graph around MindSpore's fused softmax cross-entropy kernel; or ``None``
-    where it is not used (compiled path off, not float32 CPU tensors, T < 2).
+    where it is not used (compiled path off, not float32 CPU tensors, T < 2, autocast).
 
     The op-by-op path (``msgpt.training.lm_loss``) materialises the log-probabilities and
     their gradient as separate kernels over the ``(rows, vocab)`` logits, which made
@@ -308,7 +319,7 @@ def next_token_loss(hidden: Any, weight: Any, input_ids: Any, attention_mask: An
     """
     import torch
 
-    if not installed() or hidden.ndim != 3 or hidden.shape[1] < 2:
+    if not installed() or hidden.ndim != 3 or hidden.shape[1] < 2 or autocasting():
         return None
     if any(t.dtype != torch.float32 or t.device.type != "cpu" for t in (hidden, weight)):
         return None

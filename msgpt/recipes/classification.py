@@ -25,6 +25,7 @@ from msgpt.recipes import demo
 from msgpt.recipes.cli import (
     RecipeError,
     add_device_argument,
+    add_precision_argument,
     add_stopping_arguments,
     check_batch_and_length,
     check_stopping_arguments,
@@ -126,6 +127,7 @@ def add_classification_arguments(
         help="batching: max_length, longest or buckets (lengths sorted into a few widths); auto is "
         f"max_length on Ascend, longest on CPU/GPU {note('padding')}")
     add_device_argument(parser)
+    add_precision_argument(parser)
     add("--seed", type=int, default=42, help="seed for splits, shuffling and initialisation (default: 42)")
     add("--lm-coef", type=float, default=0.0, help="weight of GPT-1's auxiliary LM loss (default: 0; paper: 0.5)")
     add("--resume", action="store_true", help="continue from the last checkpoint in --output-dir")
@@ -333,6 +335,10 @@ def run(args: argparse.Namespace, first_stage: FirstStage | None = None) -> dict
 
     from transformers import set_seed
 
+    from msgpt.training.precision import check_precision
+
+    check_precision(args.precision, args.device_name)  # one line, before any work, if the device lacks it
+
     from msgpt.data import build_datasets
     from msgpt.models.classifier import check_max_length, load_pretrained, save_pretrained
     from msgpt.models.folder import record_training
@@ -366,7 +372,7 @@ def run(args: argparse.Namespace, first_stage: FirstStage | None = None) -> dict
         **(dict(eval_strategy="no", save_strategy="no", load_best_model_at_end=False) if args.eval_only else {}),
     )
     trainer = make_trainer(model, tokenizer, data.train, data.validation, training_args, lm_coef=args.lm_coef,
-                           early_stopping_patience=args.early_stopping_patience)
+                           early_stopping_patience=args.early_stopping_patience, precision=args.precision)
     world_size = trainer.distributed.world_size
     metrics: dict[str, Any] = {
         "model": str(args.model), "data": str(args.data), "device": args.device_name,
@@ -393,6 +399,7 @@ def run(args: argparse.Namespace, first_stage: FirstStage | None = None) -> dict
         metrics["train_loss"] = result.metrics.get("train_loss")
         if world_size > 1:
             metrics["gradient_all_reduce_s"] = round(trainer.communication_time_s, 2)
+        metrics.update(trainer.precision_summary())
         if main_process:
             save_pretrained(trainer.model, tokenizer, out / "best")
             plot_training_curves(out / "training_curves.png", trainer.state.log_history)

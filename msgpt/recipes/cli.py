@@ -90,6 +90,17 @@ def add_device_argument(parser: argparse.ArgumentParser) -> None:
                         help="backend (default: $DEVICE_TARGET, else the best available)")
 
 
+def add_precision_argument(parser: argparse.ArgumentParser) -> None:
+    """``--precision``: fp32, fp16 (autocast + dynamic loss scaling) or bf16 (autocast)."""
+    from msgpt.training.precision import PRECISIONS
+
+    parser.add_argument(
+        "--precision", choices=PRECISIONS, default="fp32",
+        help="compute precision, weights kept in float32: fp16 = float16 with dynamic loss scaling (Ascend 910A, "
+        "GPU), bf16 = bfloat16 (Ascend 910B; the CPU has no bfloat16 kernels) (default: fp32)",
+    )
+
+
 def prepare_output_dir(output_dir: str | Path, *, resume: bool, evaluating_only: bool = False) -> Path:
     """The output folder (created when the first file is written): a finished or started
     run there is never overwritten silently."""

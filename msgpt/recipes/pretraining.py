@@ -84,6 +84,7 @@ def lm_trainer(
     batch_size: int,
     seed: int = 42,
     early_stopping_patience: int | None = None,
+    precision: str = "fp32",
     **training_arguments: Any,
 ) -> MindSporeTrainer:
     """A ``MindSporeTrainer`` for language modelling on packed blocks (``pack_texts``).
@@ -93,7 +94,8 @@ def lm_trainer(
     model's own mean next-token loss of each batch: HF's Trainer would divide the summed
     loss by the number of labels, one per token, where a row of T tokens has T - 1
     targets, which makes every loss (T - 1) / T of the mean. ``early_stopping_patience=N``
-    stops once the held-out loss has not improved for N evaluations.
+    stops once the held-out loss has not improved for N evaluations. ``precision``: as
+    ``make_trainer``'s.
     """
     from msgpt.training import training_arguments as make_arguments
 
@@ -108,7 +110,7 @@ def lm_trainer(
         model=model, args=args, callbacks=callbacks,
         train_dataset=lm_dataset(train_blocks, batch_size=batch_size, shuffle=True, seed=seed, drop_remainder=True),
         eval_dataset=lm_dataset(held_out_blocks, batch_size=batch_size, num_shards=1, shard_id=0),
-        processing_class=tokenizer,
+        processing_class=tokenizer, precision=precision,
     )
     trainer.model_accepts_loss_kwargs = False  # the mean of each batch (see above)
     return trainer
@@ -132,6 +134,7 @@ def pretrain(
     resume: bool = False,
     logging_steps: int = 10,
     early_stopping_patience: int | None = None,
+    precision: str = "fp32",
     extra_metrics: dict[str, Any] | None = None,
     **training_overrides: Any,
 ) -> dict[str, Any]:
@@ -144,7 +147,8 @@ def pretrain(
     HF's linear decay after the warm-up, where the paper anneals with a cosine
     (``lr_scheduler_type="cosine"`` in ``training_overrides`` gives it).
     ``early_stopping_patience=N`` stops once the held-out loss has not improved for N
-    evaluations (``metrics["early_stopping"]`` says where).
+    evaluations (``metrics["early_stopping"]`` says where). ``precision`` is ``"fp32"``,
+    ``"fp16"`` (with dynamic loss scaling) or ``"bf16"``, as ``make_trainer``'s.
     """
     from msgpt.recipes.cli import last_checkpoint
 
@@ -163,7 +167,7 @@ def pretrain(
         model, tokenizer, train_blocks, held_out_blocks, out, batch_size=batch_size, seed=seed,
         num_train_epochs=epochs, learning_rate=learning_rate, warmup_ratio=warmup_ratio,
         weight_decay=weight_decay, max_steps=max_steps, logging_steps=logging_steps,
-        early_stopping_patience=early_stopping_patience, **training_overrides,
+        early_stopping_patience=early_stopping_patience, precision=precision, **training_overrides,
     )
     checkpoint = last_checkpoint(out) if resume else None
     started = time.perf_counter()
@@ -195,6 +199,7 @@ def pretrain(
         "validation_perplexity": perplexity(final["eval_loss"]),
         "best_checkpoint": trainer.state.best_model_checkpoint,
         "epochs": epochs_rows,
+        **trainer.precision_summary(),
     }
     if stopping is not None:
         metrics["early_stopping"] = stopping

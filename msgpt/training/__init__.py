@@ -3,7 +3,8 @@
     from msgpt.training import make_trainer, training_arguments
     args = training_arguments("runs/gpt1", num_train_epochs=3)   # GPT-1's recipe as defaults
     trainer = make_trainer(model, tokenizer, data.train, data.validation, args, lm_coef=0.5,
-                           early_stopping_patience=2)   # optional: stop after 2 evaluations without gain
+                           early_stopping_patience=2,   # optional: stop after 2 evaluations without gain
+                           precision="fp16")            # optional: float16 with dynamic loss scaling
     trainer.train()
     trainer.evaluate()          # eval_accuracy, eval_f1 (macro)
 
@@ -35,6 +36,9 @@ _EXPORTS = {
     "compute_metrics": "msgpt.training.metrics",
     "early_stopping_callback": "msgpt.training.early_stopping",
     "early_stopping_summary": "msgpt.training.early_stopping",
+    "DynamicLossScale": "msgpt.training.loss_scaling",
+    "PRECISIONS": "msgpt.training.precision",
+    "check_precision": "msgpt.training.precision",
 }
 
 __all__ = sorted(_EXPORTS)

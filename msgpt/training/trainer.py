@@ -17,6 +17,12 @@
   resumed run had already seen in the loader (accelerate's skipping needs a DataLoader).
 * loss: with ``lm_coef > 0``, ``compute_loss`` adds GPT-1's auxiliary LM loss, from the
   same forward pass.
+* precision (``precision="fp16"``/``"bf16"``, or HF's ``fp16=True``): the forward runs under
+  mindtorch's autocast (``msgpt.training.precision``) with float32 master weights; fp16
+  differentiates the loss times a dynamic loss scale and, on each update, unscales the
+  gradients (after the all-reduce, before clipping) and skips the update and the LR
+  scheduler's step on inf/NaN (``msgpt.training.loss_scaling``; the scale is saved with each
+  checkpoint as ``loss_scale.json`` and logged with the skips).
 * data parallel (``msgpt.init_distributed`` under ``msrun``; HF sees a world of one
   there, and mindnlp's DDP is empty): every rank starts from rank 0's weights, gradients
   are averaged across ranks on each update step (before clipping), logged losses are
@@ -31,6 +37,7 @@ Gradients come from mindnlp's patched ``Trainer.training_step`` (``value_and_gra
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import os
 import shutil
@@ -65,13 +72,18 @@ from msgpt.training.data_parallel import (
 from msgpt.training.early_stopping import early_stopping_callback
 from msgpt.training.lm_loss import lm_loss_of_model
 from msgpt.training.loader import MindSporeLoader, is_mindspore_dataset
+from msgpt.training.loss_scaling import DynamicLossScale
 from msgpt.training.metrics import compute_metrics as default_compute_metrics
 from msgpt.training.optim import AdamW, decay_parameter_groups
+from msgpt.training.precision import autocast, check_name, check_precision
 
 logger = logging.getLogger(__name__)
 
 #: ``TrainingArguments.optim`` values served by msgpt's AdamW (the PyTorch AdamW update).
 ADAMW_OPTIMS = frozenset({OptimizerNames.ADAMW_TORCH.value, OptimizerNames.ADAMW_TORCH_FUSED.value})
+
+#: Where a checkpoint keeps the fp16 loss scale (``DynamicLossScale.state_dict``).
+LOSS_SCALE_NAME = "loss_scale.json"
 
 #: Torch ``DataLoader`` settings that have no meaning for a MindSpore pipeline.
 _TORCH_LOADER_ARGS = ("dataloader_num_workers", "dataloader_drop_last", "group_by_length")
@@ -80,22 +92,33 @@ _TORCH_LOADER_ARGS = ("dataloader_num_workers", "dataloader_drop_last", "group_b
 class MindSporeTrainer(Trainer):
     """``transformers.Trainer`` for mindtorch models and MindSpore datasets.
 
-    Extra arguments: ``lm_coef`` (GPT-1's λ, default 0: classification loss only) and
-    ``fused_optimizer`` (``False`` selects AdamW's per-tensor fallback). Data parallel
-    when ``msgpt.init_distributed()`` has initialised several processes.
+    Extra arguments: ``lm_coef`` (GPT-1's λ, default 0: classification loss only),
+    ``fused_optimizer`` (``False`` selects AdamW's per-tensor fallback), ``precision``
+    (``"fp32"``, ``"fp16"`` or ``"bf16"``; default fp16 if the arguments say ``fp16=True``,
+    else fp32) and ``loss_scale`` (fp16's ``DynamicLossScale``, MindFormers' defaults if
+    not given). Data parallel when ``msgpt.init_distributed()`` has initialised several
+    processes.
     """
 
-    def __init__(self, *args: Any, lm_coef: float = 0.0, fused_optimizer: bool = True, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, lm_coef: float = 0.0, fused_optimizer: bool = True,
+                 precision: str | None = None, loss_scale: DynamicLossScale | None = None, **kwargs: Any) -> None:
         if lm_coef < 0:
             raise ValueError(f"lm_coef must be >= 0, got {lm_coef}")
         self.lm_coef = float(lm_coef)
         self.fused_optimizer = fused_optimizer
+        training_args = kwargs.get("args", args[1] if len(args) > 1 else None)
+        #: "fp32", "fp16" or "bf16": the forward's compute precision.
+        self.precision = _resolve_precision(precision, training_args)
+        check_precision(self.precision)  # one line, before any work, where the device lacks kernels
+        #: fp16's loss scale (None otherwise).
+        self.loss_scale = (loss_scale or DynamicLossScale()) if self.precision == "fp16" else None
+        self._scaled_grad_fn: Callable | None = None
         self._train_loader: MindSporeLoader | None = None
         self.distributed = distributed_info()
         #: Seconds spent averaging gradients across ranks (0 for a single process).
         self.communication_time_s = 0.0
         # Before HF's __init__, which already asks whether this is process 0.
-        install_rank_aware_state(kwargs.get("args", args[1] if len(args) > 1 else None), self.distributed)
+        install_rank_aware_state(training_args, self.distributed)
         super().__init__(*args, **kwargs)
         install_rank_aware_state(self.args, self.distributed)
         _check_validation_data(self.args, self.train_dataset, self.eval_dataset)
@@ -174,14 +197,68 @@ class MindSporeTrainer(Trainer):
     def training_step(self, model: torch.nn.Module, inputs: dict[str, Any], num_items_in_batch: Any = None):
         """mindnlp's step (forward + backward); then, on an update step, the gradients
         averaged across ranks, before HF clips them and the optimizer steps."""
-        loss = super().training_step(model, inputs, num_items_in_batch)
+        if self.loss_scale is None:
+            loss = super().training_step(model, inputs, num_items_in_batch)
+        else:
+            loss = self._scaled_training_step(model, inputs, num_items_in_batch)
         # HF sets sync_gradients before each micro-batch: True only on the one that
         # ends a gradient-accumulation cycle, so accumulated gradients go out once.
         if self.distributed.enabled and self.accelerator.sync_gradients:
             start = time.perf_counter()
             all_reduce_gradients(self.model.parameters())
             self.communication_time_s += time.perf_counter() - start
+        if self.loss_scale is not None and self.accelerator.sync_gradients:
+            # Every rank holds the same summed gradients here, so all take the same verdict.
+            finite = self.loss_scale.unscale_and_check(self.model.parameters())
+            # accelerate's own flag for "the scaler skipped this update" (its scaler path sets
+            # it): HF then leaves the LR scheduler where it is, as with PyTorch's GradScaler.
+            self.optimizer._is_overflow = not finite
         return loss
+
+    def _scaled_training_step(self, model: torch.nn.Module, inputs: dict[str, Any], num_items_in_batch: Any):
+        """mindnlp's ``training_step`` (msgpt.backend's Trainer) with the loss times the fp16
+        loss scale differentiated; returns the unscaled loss, as mindnlp's does."""
+        model.train()
+        if hasattr(self.optimizer, "train") and callable(self.optimizer.train):
+            self.optimizer.train()
+        inputs = self._prepare_inputs(inputs)
+        if self._scaled_grad_fn is None:
+            from mindtorch.autograd import value_and_grad
+
+            def forward(inputs: dict[str, Any], num_items_in_batch: Any, scale: float):
+                with self.compute_loss_context_manager():
+                    loss = self.compute_loss(model, inputs, num_items_in_batch=num_items_in_batch)
+                # mindnlp's normalisation for gradient accumulation, unchanged.
+                per_item = self.model_accepts_loss_kwargs and num_items_in_batch is not None
+                if not per_item and self.compute_loss_func is None:
+                    loss = loss / self.current_gradient_accumulation_steps
+                differentiated = loss / self.accelerator.gradient_accumulation_steps
+                return differentiated * scale, loss
+
+            self._scaled_grad_fn = value_and_grad(forward, model.trainable_params(), has_aux=True)
+        _, (loss,) = self._scaled_grad_fn(inputs, num_items_in_batch, self.loss_scale.scale)
+        return loss
+
+    def autocast_smart_context_manager(self, cache_enabled: bool | None = True):
+        """The forward's autocast for ``precision`` (training and evaluation alike)."""
+        if self.precision == "fp32":
+            return super().autocast_smart_context_manager(cache_enabled)
+        device_type = next(self.model.parameters()).device.type
+        return autocast(self.precision, device_type)
+
+    def precision_summary(self) -> dict[str, Any]:
+        """What metrics.json says of the precision: its name and, for fp16, the final loss
+        scale and the updates skipped for inf/NaN gradients."""
+        summary: dict[str, Any] = {"precision": self.precision}
+        if self.loss_scale is not None:
+            summary.update(loss_scale=self.loss_scale.scale, skipped_steps=self.loss_scale.skipped_steps)
+        return summary
+
+    def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
+        """HF's log, with fp16's loss scale and skipped updates beside each training loss."""
+        if self.loss_scale is not None and ("loss" in logs or "train_loss" in logs):
+            logs = {**logs, "loss_scale": self.loss_scale.scale, "skipped_steps": self.loss_scale.skipped_steps}
+        super().log(logs, start_time)
 
     def _nested_gather(self, tensors: Any, name: str | None = None):
         """Every rank's value (HF averages the logged training loss with it)."""
@@ -298,6 +375,8 @@ class MindSporeTrainer(Trainer):
             super()._save_checkpoint(model, trial)
         finally:
             del self._get_output_dir
+        if self.loss_scale is not None:
+            (staging / name / LOSS_SCALE_NAME).write_text(json.dumps(self.loss_scale.state_dict()) + "\n")
         # HF pointed the best checkpoint at the staging folder when it is this one.
         if self.state.best_model_checkpoint and Path(self.state.best_model_checkpoint).parent == staging:
             self.state.best_model_checkpoint = str(run_dir / Path(self.state.best_model_checkpoint).name)
@@ -313,6 +392,9 @@ class MindSporeTrainer(Trainer):
         # Private HF hook, the one place resume_from_checkpoint reads the weights.
         with patched_safetensors_load_file():
             super()._load_from_checkpoint(resume_from_checkpoint, model)
+        scale_file = Path(resume_from_checkpoint) / LOSS_SCALE_NAME
+        if self.loss_scale is not None and scale_file.is_file():
+            self.loss_scale.load_state_dict(json.loads(scale_file.read_text()))
 
     def _load_best_model(self) -> None:
         # Private HF hook, the one place load_best_model_at_end reads the weights.
@@ -347,6 +429,19 @@ class MindSporeTrainer(Trainer):
             return loss
         # Without the hidden states, which prediction_step would collect as predictions.
         return loss, type(outputs)(loss=loss, logits=outputs.logits)
+
+
+def _resolve_precision(precision: str | None, args: TrainingArguments | None) -> str:
+    """``precision``, or fp16 where HF's arguments ask for it; HF's flag is then turned off,
+    so that accelerate builds no mindtorch ``GradScaler`` of its own (it cannot unscale)."""
+    if precision is not None:
+        check_name(precision)
+    if args is None or not args.fp16:
+        return precision or "fp32"
+    if precision not in (None, "fp16"):
+        raise ValueError(f"precision={precision!r} disagrees with TrainingArguments(fp16=True)")
+    args.fp16 = False
+    return "fp16"
 
 
 def _check_validation_data(args: TrainingArguments, train_dataset: Any, eval_dataset: Any) -> None:
@@ -407,6 +502,7 @@ def make_trainer(
     callbacks: list[Any] | None = None,
     fused_optimizer: bool = True,
     early_stopping_patience: int | None = None,
+    precision: str | None = None,
 ) -> MindSporeTrainer:
     """A ``MindSporeTrainer`` for a GPT-1 classifier on MindSpore datasets.
 
@@ -418,6 +514,8 @@ def make_trainer(
     ``early_stopping_patience=N`` stops training once the validation metric
     (``args.metric_for_best_model``, accuracy by default) has not improved for N
     evaluations; the best model is loaded at the end (``msgpt.training.early_stopping``).
+    ``precision`` is ``"fp32"`` (default), ``"fp16"`` (autocast with dynamic loss scaling)
+    or ``"bf16"`` (autocast, unscaled); a device without kernels for it is refused at once.
     """
     if early_stopping_patience is not None:
         callbacks = [*(callbacks or []), early_stopping_callback(early_stopping_patience, args)]
@@ -431,4 +529,5 @@ def make_trainer(
         callbacks=callbacks,
         lm_coef=lm_coef,
         fused_optimizer=fused_optimizer,
+        precision=precision,
     )
