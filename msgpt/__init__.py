@@ -73,6 +73,8 @@ _EXPORTS = {
     "check_max_length": "msgpt.models.classifier",
     "save_pretrained": "msgpt.models.classifier",
     "load_pretrained": "msgpt.models.classifier",
+    "add_lora": "msgpt.models.lora",
+    "merge_lora": "msgpt.models.lora",
     "OpenAIGPTForSimilarity": "msgpt.models.task_heads",
     "OpenAIGPTForMultipleChoice": "msgpt.models.task_heads",
     "build_language_model": "msgpt.models.language_model",

@@ -32,6 +32,8 @@ parser.add_argument("--init-from", help="rank 0 (only) starts from these weights
 parser.add_argument("--fail-on-rank", type=int, default=-1)
 parser.add_argument("--fail-at-step", type=int, default=2)
 parser.add_argument("--probes", action="store_true", help="also probe the upstream gaps msgpt works around")
+parser.add_argument("--lora-r", type=int, help="train rank-R LoRA adapters and the head only")
+parser.add_argument("--precision", default="fp32")
 
 
 def split_runs(argv: list[str]) -> list[list[str]]:
@@ -92,6 +94,10 @@ def train(args: argparse.Namespace) -> None:
     # Initialisation differs by rank under msrun even with one seed: the Trainer must make
     # every rank start from rank 0's weights.
     model = tiny_classifier(tokenizer, seed=0)
+    if args.lora_r:
+        from msgpt.models.lora import add_lora
+
+        model = add_lora(model, r=args.lora_r, dropout=0.0)
     if args.init_from and info.rank == 0:
         with torch.no_grad():
             for name, value in np.load(args.init_from).items():
@@ -107,7 +113,7 @@ def train(args: argparse.Namespace) -> None:
             eval_strategy="no", save_strategy="no", load_best_model_at_end=False, logging_steps=1,
             disable_tqdm=True, seed=0,
         ),
-        callbacks=[Fail(args.fail_on_rank, args.fail_at_step)],
+        callbacks=[Fail(args.fail_on_rank, args.fail_at_step)], precision=args.precision,
     )
     batches_per_epoch = len(trainer.get_train_dataloader())
     trainer.train()
@@ -127,6 +133,7 @@ def train(args: argparse.Namespace) -> None:
         "test_metrics": prediction.metrics,
         "is_world_process_zero": trainer.is_world_process_zero(), "should_save": trainer.args.should_save,
         "communication_time_s": trainer.communication_time_s,
+        "precision": trainer.precision_summary(),
     }))
 
 

@@ -34,7 +34,8 @@ instead of three kernels per parameter.
 What the block graph does not cover goes to HF's forward, unchanged: head masks,
 returned attention weights, pruned heads, activations other than GELU (GPT-1's) and
 ReLU, dtypes other than float32, attention masks not shaped ``(batch, 1, 1, T)``,
-tensors not on the CPU, and anything run under autocast (``--precision fp16/bf16``: the
+tensors not on the CPU, projections that are not HF's own ``Conv1D`` (a LoRA adapter's
+wrapper, whose weights the graph would bypass), and anything run under autocast (``--precision fp16/bf16``: the
 graph would compute in float32 what autocast computes in half precision). Ascend and
 GPU keep mindnlp's op-by-op path: this module has only been run on the CPU
 (``tests/backend/test_compiled.py`` is what to run there first).
@@ -243,6 +244,15 @@ def autocasting() -> bool:
     return strategy is not None and strategy.get_amp_level() != AmpLevel.AmpO0
 
 
+def _plain_layers(block: Any) -> bool:
+    """Whether the block's projections are HF's own ``Conv1D``s: the graph reads their
+    weights directly, so a wrapped layer (a LoRA adapter of peft, say) would be bypassed."""
+    from transformers.pytorch_utils import Conv1D
+
+    attn, mlp = block.attn, block.mlp
+    return all(type(layer) is Conv1D for layer in (attn.c_attn, attn.c_proj, mlp.c_fc, mlp.c_proj))
+
+
 def _covered(block: Any, x: Any, attention_mask: Any, head_mask: Any, output_attentions: bool,
              activation: str | None, parameters: tuple) -> bool:
     """Whether the graph computes exactly what HF's forward would for these arguments
@@ -251,6 +261,8 @@ def _covered(block: Any, x: Any, attention_mask: Any, head_mask: Any, output_att
 
     attn = block.attn
     if head_mask is not None or output_attentions or attn.pruned_heads or x.ndim != 3:
+        return False
+    if not _plain_layers(block):
         return False
     if x.dtype != torch.float32 or x.device.type != "cpu" or activation is None or autocasting():
         return False

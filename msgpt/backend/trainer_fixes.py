@@ -18,7 +18,8 @@
 3. **Loading a checkpoint's weights.** mindnlp replaces ``safetensors.safe_open`` with its
    own reader, whose constructor has no ``backend`` argument and which has no
    ``get_tensors``; ``safetensors.torch.load_file`` (0.8) uses both, so the Trainer's
-   ``load_best_model_at_end`` and ``resume_from_checkpoint`` fail. ``safetensors_load_file``
+   ``load_best_model_at_end`` and ``resume_from_checkpoint`` fail, and so does peft's
+   loading of a LoRA adapter. ``safetensors_load_file``
    reads the file through the patched ``safe_open`` the way older safetensors did, and
    ``patched_safetensors_load_file()`` puts it in place only while the Trainer loads.
 
@@ -212,21 +213,36 @@ def safetensors_load_file(
     return tensors
 
 
+def _load_file_bindings() -> list[tuple[Any, str]]:
+    """Where the upstream ``load_file`` is called from: safetensors' module (HF's Trainer
+    looks it up there) and peft's own binding of it (``safe_load_file``, taken at import),
+    which loads LoRA adapters."""
+    bindings: list[tuple[Any, str]] = [(safetensors.torch, "load_file")]
+    try:
+        import peft.utils.save_and_load as peft_loading
+    except ImportError:  # peft is pinned, but the Trainer does not need it
+        return bindings
+    return [*bindings, (peft_loading, "safe_load_file")]
+
+
 @contextlib.contextmanager
 def patched_safetensors_load_file() -> Iterator[None]:
-    """``safetensors.torch.load_file = safetensors_load_file`` inside the block only.
+    """``safetensors_load_file`` in place of ``safetensors.torch.load_file`` (and peft's
+    binding of it) inside the block only.
 
     Does nothing when the upstream function works (see ``upstream_load_file_works``).
     """
     if _upstream_load_file_ok():
         yield
         return
-    upstream = safetensors.torch.load_file
-    safetensors.torch.load_file = safetensors_load_file
+    saved = [(module, name, getattr(module, name)) for module, name in _load_file_bindings()]
+    for module, name, _ in saved:
+        setattr(module, name, safetensors_load_file)
     try:
         yield
     finally:
-        safetensors.torch.load_file = upstream
+        for module, name, upstream in saved:
+            setattr(module, name, upstream)
 
 
 _LOAD_FILE_OK: bool | None = None

@@ -37,6 +37,7 @@ from msgpt.models.folder import (
     trained_truncation_side,
 )
 from msgpt.models.labels import set_label_names
+from msgpt.models.lora import is_lora_folder
 from msgpt.models.task_heads import OpenAIGPTForMultipleChoice, OpenAIGPTForSimilarity
 from msgpt.models.weights_check import check_model_folder
 from msgpt.runtime.atomic import atomic_directory
@@ -212,11 +213,14 @@ def save_pretrained(
     The tokenizer files say how msgpt frames, cleans and cuts text
     (``msgpt.tokens.tokenizer.portable_copy``): HF transformers on PyTorch reads the folder alike.
     """
+    from msgpt.models.lora import is_lora_model, save_lora
     from msgpt.tokens.tokenizer import portable_copy
 
     if max_seq_len is not None:
         check_max_length(model, max_seq_len)
         record_training(model.config, max_seq_len, tokenizer.truncation_side)
+    if is_lora_model(model):  # the adapter folder: adapter, head, added rows, config, tokenizer
+        return save_lora(model, tokenizer, folder)
     length = trained_max_length(model.config) or model.config.n_positions
     with atomic_directory(folder) as tmp:
         model.save_pretrained(tmp, safe_serialization=True)
@@ -228,7 +232,7 @@ def load_pretrained(
     folder: str | os.PathLike, *, fast: bool = False
 ) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     """Model (the class of the task it records) and tokenizer from a folder written by
-    ``save_pretrained``."""
+    ``save_pretrained``; for a LoRA adapter folder, its base model with the adapter on it."""
     from msgpt.tokens.tokenizer import load_tokenizer
 
     folder = Path(folder)
@@ -237,5 +241,20 @@ def load_pretrained(
     side = trained_truncation_side(config)
     if side is not None:
         tokenizer.truncation_side = side  # texts are cut where they were cut in training
+    if is_lora_folder(folder):
+        return _load_adapter_folder(folder, tokenizer, config), tokenizer
     model = load_model(folder, tokenizer, num_labels=config.num_labels, task=trained_task(config))
     return model, tokenizer
+
+
+def _load_adapter_folder(folder: Path, tokenizer: PreTrainedTokenizerBase, config: OpenAIGPTConfig) -> Any:
+    """A LoRA folder's model: its base (named in adapter_config.json) fitted to the folder's
+    tokenizer with the folder's classes and records, then the adapter (msgpt.models.lora)."""
+    from msgpt.models.folder import CONFIG_KEY
+    from msgpt.models.labels import config_label_names
+    from msgpt.models.lora import attach_adapter, base_model_name
+
+    base = load_model(base_model_name(folder), tokenizer, num_labels=config.num_labels,
+                      label_names=config_label_names(config), task=trained_task(config))
+    setattr(base.config, CONFIG_KEY, getattr(config, CONFIG_KEY, None))  # trained length, side and task
+    return attach_adapter(base, folder)

@@ -132,8 +132,49 @@ def add_classification_arguments(
     add("--lm-coef", type=float, default=0.0, help="weight of GPT-1's auxiliary LM loss (default: 0; paper: 0.5)")
     add("--resume", action="store_true", help="continue from the last checkpoint in --output-dir")
     add_stopping_arguments(parser, "validation accuracy")
+    add_lora_arguments(parser)
     # A recipe without --task (imdb.py) classifies single texts.
     parser.set_defaults(task="single", text_pair_column=None, candidate_columns=None)
+
+
+def add_lora_arguments(parser: argparse.ArgumentParser) -> None:
+    """--lora-r and its companions: LoRA adapters (HF peft) instead of fine-tuning every weight."""
+    from msgpt.models.lora import LORA_TARGETS
+
+    add = parser.add_argument
+    add("--lora-r", type=int, help="train rank-R LoRA adapters and the head instead of every weight; best/ then "
+        "holds the adapter (default: off)")
+    add("--lora-alpha", type=float, help="LoRA scaling numerator: updates are scaled by alpha / r (default: 2 r)")
+    add("--lora-dropout", type=float, default=0.05, help="dropout on the adapters' input (default: 0.05)")
+    add("--lora-targets", default=",".join(LORA_TARGETS),
+        help=f"comma-separated layer names to adapt (default: {','.join(LORA_TARGETS)}: GPT-1's attention "
+        "projections and the MLP's output projection)")
+    add("--merge-lora", action="store_true", help="also write merged/: best/'s adapter added into the weights, a "
+        "plain model folder")
+
+
+def check_lora_arguments(args: argparse.Namespace) -> None:
+    """The LoRA options' values: a ``RecipeError`` naming the first one that is wrong."""
+    if args.lora_r is None:
+        for name in ("lora_alpha", "merge_lora"):
+            if getattr(args, name):
+                raise RecipeError(f"--{name.replace('_', '-')} needs --lora-r")
+        return
+    if args.lora_r < 1:
+        raise RecipeError(f"--lora-r must be >= 1, got {args.lora_r}")
+    if args.lora_alpha is not None and not args.lora_alpha > 0:
+        raise RecipeError(f"--lora-alpha must be positive, got {args.lora_alpha}")
+    if not 0 <= args.lora_dropout < 1:
+        raise RecipeError(f"--lora-dropout must be in [0, 1), got {args.lora_dropout}")
+    args.lora_targets = [t.strip() for t in str(args.lora_targets).split(",") if t.strip()] \
+        if isinstance(args.lora_targets, str) else args.lora_targets
+    if not args.lora_targets:
+        raise RecipeError("--lora-targets names no layer")
+    if args.eval_only:
+        raise RecipeError("--lora-r trains adapters; --eval-only reads them from --model (a LoRA best/ folder)")
+    if args.model == "scratch" and not getattr(args, "pretrain_epochs", None):
+        raise RecipeError("--lora-r adapts a trained model: give --model (openai-gpt or a folder); a model from "
+                          "scratch has nothing to adapt")
 
 
 def parse_classification_args(
@@ -178,6 +219,7 @@ def check_classification_arguments(args: argparse.Namespace) -> None:
     if args.windows and args.task != "single":
         raise RecipeError(f"--windows reads single texts, not --task {args.task}'s inputs")
     check_stopping_arguments(args, evaluating_only=args.eval_only)
+    check_lora_arguments(args)
     for name in ("train_fraction", "val_fraction", "test_fraction"):
         value = getattr(args, name)
         if not 0 < value <= 1 or (name == "val_fraction" and value == 1):
@@ -371,6 +413,15 @@ def run(args: argparse.Namespace, first_stage: FirstStage | None = None) -> dict
         # Evaluating only: no validation data, nothing to choose.
         **(dict(eval_strategy="no", save_strategy="no", load_best_model_at_end=False) if args.eval_only else {}),
     )
+    if args.lora_r:
+        from msgpt.models.lora import add_lora, trainable_fraction
+
+        model = add_lora(model, r=args.lora_r, alpha=args.lora_alpha, dropout=args.lora_dropout,
+                         targets=args.lora_targets)
+        lora = dict(r=args.lora_r, alpha=model.peft_config["default"].lora_alpha, dropout=args.lora_dropout,
+                    targets=list(args.lora_targets), trainable_fraction=round(trainable_fraction(model), 6))
+        logging.getLogger("msgpt").info("LoRA: rank %d on %s, %.2f%% of the weights train", args.lora_r,
+                                        ", ".join(args.lora_targets), 100 * lora["trainable_fraction"])
     trainer = make_trainer(model, tokenizer, data.train, data.validation, training_args, lm_coef=args.lm_coef,
                            early_stopping_patience=args.early_stopping_patience, precision=args.precision)
     world_size = trainer.distributed.world_size
@@ -382,6 +433,8 @@ def run(args: argparse.Namespace, first_stage: FirstStage | None = None) -> dict
         "split_sizes": splits.sizes(), "seed": args.seed, "max_seq_len": args.max_seq_len,
         "label_names": list(args.label_names) if args.label_names else None,
     }
+    if args.lora_r:
+        metrics["lora"] = lora
     if first_stage_metrics is not None:
         metrics["pretraining"] = first_stage_metrics
     main_process = trainer.distributed.is_main
@@ -402,6 +455,11 @@ def run(args: argparse.Namespace, first_stage: FirstStage | None = None) -> dict
         metrics.update(trainer.precision_summary())
         if main_process:
             save_pretrained(trainer.model, tokenizer, out / "best")
+            if args.merge_lora:
+                from msgpt.models.lora import merge_lora
+
+                save_pretrained(merge_lora(trainer.model), tokenizer, out / "merged")
+                metrics["merged_model"] = str(out / "merged")
             plot_training_curves(out / "training_curves.png", trainer.state.log_history)
         metrics["best_checkpoint"] = trainer.state.best_model_checkpoint
         metrics["epochs"] = epoch_history(trainer.state.log_history)

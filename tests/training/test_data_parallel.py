@@ -23,6 +23,7 @@ from recipe_helpers import ENV, RECIPE, TINY, run_recipe_in_process, write_revie
 
 HERE = Path(__file__).resolve().parent
 WORKER = HERE.parent / "dp_worker.py"
+LORA_FP16 = ["--lora-r", "4", "--precision", "fp16"]
 MSRUN = Path(sys.executable).parent / "msrun"
 MSRUN_ENV = {**ENV, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
 
@@ -68,7 +69,8 @@ def trainer_runs(tmp_path_factory, tokenizer_dir):
     root = tmp_path_factory.mktemp("dp-trainer")
     single = subprocess.run(
         [sys.executable, str(WORKER), "--tokenizer", str(tokenizer_dir), "--out", str(root / "single"),
-         "--batch-size", "8"], capture_output=True, text=True, timeout=300, env=ENV)
+         "--batch-size", "8", "--then", "--tokenizer", str(tokenizer_dir), "--out", str(root / "single-lora"),
+         "--batch-size", "8", *LORA_FP16], capture_output=True, text=True, timeout=300, env=ENV)
     assert single.returncode == 0, single.stderr[-3000:]
     tokenizer = ["--tokenizer", tokenizer_dir]
     result = msrun(
@@ -78,11 +80,14 @@ def trainer_runs(tmp_path_factory, tokenizer_dir):
         # Skewed lengths in buckets, a whole epoch, 2 micro-batches per update.
         *tokenizer, "--out", root / "buckets", "--batch-size", "4", "--padding", "buckets", "--max-steps", "-1",
         "--epochs", "1", "--grad-accum", "2", "--examples", "90", "--then",
+        # LoRA adapters in fp16: only their gradients (and the head's) go through the all-reduce.
+        *tokenizer, "--out", root / "dp-lora", "--batch-size", "4", "--init-from",
+        root / "single-lora" / "init0.npz", *LORA_FP16, "--then",
         *tokenizer, "--out", root / "failing", "--batch-size", "4", "--max-steps", "6",
         "--fail-on-rank", "1", "--fail-at-step", "2",
         timeout=480)
     ended = time.time()
-    for run in ("dp", "buckets"):  # whole before the failing run started
+    for run in ("dp", "buckets", "dp-lora"):  # whole before the failing run started
         assert all((root / run / f"rank{r}.json").is_file() for r in (0, 1)), _logs(root / "logs")
     return root, result, ended
 
@@ -100,6 +105,26 @@ def test_two_ranks_train_like_one_process_with_the_global_batch(trainer_runs):
     logged = [json.loads((root / d / "rank0.json").read_text())["losses"] for d in ("single", "dp")]
     np.testing.assert_allclose(logged[1], logged[0], atol=2e-4)
     assert len(logged[0]) == 4
+
+
+def test_lora_in_fp16_on_two_ranks_trains_like_one_process(trainer_runs):
+    root, _, _ = trainer_runs
+    start = _params(np.load(root / "single-lora" / "init0.npz"))
+    reference = _params(np.load(root / "single-lora" / "rank0.npz"))
+    ranks = [_params(np.load(root / "dp-lora" / f"rank{r}.npz")) for r in (0, 1)]
+    for name, value in reference.items():
+        if "lora_" in name or "modules_to_save" in name:
+            assert np.abs(value - start[name]).max() > 1e-4, name  # it trained
+        else:
+            np.testing.assert_array_equal(value, start[name], err_msg=name)  # frozen
+        # Each rank sees other rows: equal weights mean the adapters' gradients were averaged.
+        np.testing.assert_array_equal(ranks[1][name], ranks[0][name], err_msg=name)
+        # float16 forward passes of 4 rows against 8 round apart, and Adam's normalised step
+        # turns a near-zero gradient's rounding into up to 6e-4 (lr 3e-3, 4 steps: 1.2e-2 at most).
+        np.testing.assert_allclose(ranks[0][name], value, rtol=0, atol=1e-3, err_msg=name)
+    scales = [json.loads((root / d / f"rank{r}.json").read_text())["precision"]
+              for d, r in (("single-lora", 0), ("dp-lora", 0), ("dp-lora", 1))]
+    assert scales[0]["precision"] == "fp16" and scales[1] == scales[2] == scales[0]
 
 
 def test_ranks_start_apart_and_end_with_the_same_parameters(trainer_runs):
@@ -131,9 +156,9 @@ def test_only_rank_zero_is_the_main_process(trainer_runs):
     assert (two["is_world_process_zero"], two["should_save"]) == (False, False)
     assert one["communication_time_s"] > 0
     # HF's per-step log lines come from rank 0 only (msrun tails both logs to the console,
-    # and repeats their ends when a worker fails): a summary for each of the two runs that finished.
+    # and repeats their ends when a worker fails): a summary for each of the three runs that finished.
     summaries = [(root / "logs" / f"worker_{r}.log").read_text().count("'train_runtime'") for r in (0, 1)]
-    assert summaries == [2, 0]
+    assert summaries == [3, 0]
 
 
 def test_upstream_probes(trainer_runs):
