@@ -60,6 +60,11 @@ gives mindtorch its own ops back, to measure what they save. Its transformer blo
 as compiled MindSpore graphs (``msgpt.backend.compiled``); ``--no-compile`` runs HF's op-by-op
 forward instead. Compiling happens in the warm-up rounds; the time of each block shape's
 first call is printed apart from the steady-state medians.
+
+``--precision fp16``/``bf16`` and ``--lora-r R`` change the msgpt side only (its forward under
+autocast with dynamic loss scaling; rank-R LoRA adapters and the head training): PyTorch's
+full fp32 step stays the baseline, so the ratios say what the option costs or saves
+against the usual PyTorch run.
 """
 
 from __future__ import annotations
@@ -189,7 +194,7 @@ class MsgptSide:
     """A GPT-1 classifier, its batch and the ``MindSporeTrainer`` that trains it."""
 
     def __init__(self, model_config: dict, batch: dict, workdir: str, learning_rate: float,
-                 seed: int, optimizer: str) -> None:
+                 seed: int, optimizer: str, precision: str = "fp32", lora_r: int | None = None) -> None:
         import msgpt.backend  # noqa: F401
 
         import torch  # mindtorch
@@ -202,26 +207,40 @@ class MsgptSide:
         torch.manual_seed(seed)
         config = OpenAIGPTConfig(**model_config)
         self.model = OpenAIGPTForSequenceClassification(config)
+        if lora_r:
+            from msgpt.models.lora import add_lora
+
+            self.model = add_lora(self.model, r=lora_r, dropout=0.0)
         args = training_arguments(
             workdir, eval_strategy="no", save_strategy="no", load_best_model_at_end=False,
             metric_for_best_model=None, disable_tqdm=True, learning_rate=learning_rate,
         )
-        self.trainer = make_trainer(self.model, None, None, None, args, fused_optimizer=optimizer == "fused")
+        self.trainer = make_trainer(self.model, None, None, None, args, fused_optimizer=optimizer == "fused",
+                                    precision=precision)
         self.trainer.create_optimizer()
         self.trainer.current_gradient_accumulation_steps = 1  # set by the training loop
         self.inputs = {name: torch.tensor(array) for name, array in batch.items()}
-        self.parameters = sum(p.numel() for p in self.model.parameters() if p.requires_grad)
+        self.parameters = sum(p.numel() for p in self.model.parameters())
+        self.trainable = sum(p.numel() for p in self.model.parameters() if p.requires_grad)
+        # One updated weight read back after the step, as PyTorch's side reads the head's.
+        self.probe = next(p for p in self.model.parameters() if p.requires_grad) if lora_r else self.model.score.weight
 
     def save_weights(self, path: str) -> None:
         from safetensors.numpy import save_file
 
-        state = {name: np.ascontiguousarray(t.detach().numpy()) for name, t in self.model.state_dict().items()}
+        state = {}
+        for name, t in self.model.state_dict().items():
+            # With LoRA, the base's own weights under their names (the adapters start at zero).
+            name = name.removeprefix("base_model.model.").replace(".base_layer.", ".")
+            if "lora_" in name or ".modules_to_save." in name:
+                continue
+            state[name.replace(".original_module.", ".")] = np.ascontiguousarray(t.detach().numpy())
         save_file(state, path)
 
     def logits(self) -> np.ndarray:
         self.model.eval()
-        with self.torch.no_grad():
-            logits = self.model(**self.inputs).logits.numpy()
+        with self.torch.no_grad(), self.trainer.autocast_smart_context_manager():
+            logits = self.model(**self.inputs).logits.float().numpy()
         self.model.train()
         return logits
 
@@ -241,11 +260,11 @@ class MsgptSide:
         trainer.accelerator.clip_grad_norm_(model.parameters(), 1.0)
         trainer.optimizer.step()
         model.zero_grad()
-        float(model.score.weight[0, 0])
+        float(self.probe.reshape(-1)[0])
         end = time.perf_counter()
 
         model.eval()
-        with self.torch.no_grad():
+        with self.torch.no_grad(), trainer.autocast_smart_context_manager():
             t_inf = time.perf_counter()
             logits = model(**inputs).logits
             float(logits[0, 0])
@@ -315,6 +334,10 @@ def main(argv=None) -> int:
                         help="torch.set_num_threads on the PyTorch side (default: torch's own, one per core)")
     parser.add_argument("--no-cpu-ops", action="store_true",
                         help="run the msgpt side on mindtorch's own CPU ops, without msgpt.backend.cpu_ops")
+    parser.add_argument("--precision", choices=["fp32", "fp16", "bf16"], default="fp32",
+                        help="the msgpt side's compute precision (PyTorch's stays fp32: the baseline)")
+    parser.add_argument("--lora-r", type=int, help="the msgpt side trains rank-R LoRA adapters and the head "
+                        "(PyTorch's trains every weight: the baseline)")
     parser.add_argument("--no-compile", action="store_true",
                         help="run the msgpt side's blocks op by op (HF's forward), without msgpt.backend.compiled")
     opts = parser.parse_args(argv)
@@ -328,7 +351,8 @@ def main(argv=None) -> int:
     python = None if opts.no_torch else torch_python(opts.torch_venv, getattr(sys, "_base_executable", sys.executable))
     worker = None
     with tempfile.TemporaryDirectory(prefix="msgpt-bench-") as workdir:
-        side = MsgptSide(model_config, batch, workdir, opts.learning_rate, opts.seed, opts.optimizer)
+        side = MsgptSide(model_config, batch, workdir, opts.learning_rate, opts.seed, opts.optimizer,
+                         opts.precision, opts.lora_r)
         built_rss = peak_rss_mb()
         from msgpt.backend import compiled, cpu_ops
 
@@ -375,6 +399,10 @@ def main(argv=None) -> int:
         f"vocab {shape['vocab_size']:,}, {shape['n_positions']} positions; batch {batch_size} x {seq}; "
         f"{side.parameters / 1e6:.2f}M parameters"
     )
+    if opts.precision != "fp32" or opts.lora_r:
+        print(f"msgpt side: {opts.precision}" + (f", LoRA rank {opts.lora_r}: {side.trainable / 1e6:.3f}M "
+              f"trainable ({100 * side.trainable / side.parameters:.2f}%)" if opts.lora_r else "")
+              + "; PyTorch side: fp32, every weight trained")
     print(
         f"msgpt: MindSpore {mindspore.__version__} + mindnlp {importlib.metadata.version('mindnlp')}, "
         f"{mindspore.get_context('device_target')}, AdamW {opts.optimizer}, "

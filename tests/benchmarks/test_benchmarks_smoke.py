@@ -29,6 +29,13 @@ def test_train_step_runs_without_the_torch_side():
     assert "peak RSS, MB" in done.stdout and "msgpt" in done.stdout.split("peak RSS, MB")[1]
 
 
+def test_train_step_times_fp16_with_lora():
+    done = _run("benchmarks/train_step.py", "--config", "tiny", "--no-torch", "--steps", "1", "--warmup", "1",
+                "--batch", "2", "--seq", "16", "--precision", "fp16", "--lora-r", "2")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "msgpt side: fp16, LoRA rank 2:" in done.stdout and "train step" in done.stdout
+
+
 def test_waiting_thread_compares_both_priorities_or_says_why_not():
     done = _run("benchmarks/waiting_thread.py", "--config", "tiny", "--rounds", "1", "--steps", "1")
     if os.geteuid() == 0:
