@@ -18,7 +18,8 @@ A folder holds peft's layout (``adapter_config.json`` naming the base model,
 the base's vocabulary (``<bos>``, ``<eos>``, ``<pad>``...). Those rows are initialised at
 random when the base is fitted to the tokenizer and stay frozen under LoRA, so the folder
 keeps them for the model to load back as it was trained. (peft's
-``trainable_token_indices`` would train them, but on mindtorch its delta gets no gradient:
+``trainable_token_indices`` would train them, but on mindtorch it fails (``index_copy``
+takes no ``source=``) and, mended, its delta gets no gradient:
 ``tests/models/test_lora.py`` probes it.)
 """
 

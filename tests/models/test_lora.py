@@ -126,22 +126,44 @@ def test_bad_lora_settings_are_refused(tokenizer, kwargs, needle):
         add_lora(tiny_classifier(tokenizer), **kwargs)
 
 
-@pytest.mark.xfail(strict=True, reason="peft's trainable_token_indices gets no gradient on mindtorch (index_copy "
-                   "in place); an XPASS means it does, and msgpt.models.lora could train the added tokens' rows")
-def test_upstream_trainable_tokens_still_get_no_gradient(tokenizer):
-    from mindtorch.autograd import value_and_grad
-    from peft import LoraConfig, TaskType, get_peft_model
+_TRAINABLE_TOKENS_PROBE = """
+import sys
+sys.path[:0] = [{tests!r}, {tests_training!r}]
+import msgpt
+msgpt.select_device("CPU")
+import msgpt.backend
+from mindtorch.autograd import value_and_grad
+from peft import LoraConfig, TaskType, get_peft_model
+from training_helpers import batch_tensors, separable_rows, tiny_classifier
+tokenizer = msgpt.load_tokenizer({tokenizer_dir!r}, fast=True)
+model = tiny_classifier(tokenizer)
+ids = [tokenizer.bos_token_id, tokenizer.eos_token_id, tokenizer.pad_token_id]
+config = LoraConfig(task_type=TaskType.SEQ_CLS, r=2, target_modules=["c_attn"], fan_in_fan_out=True,
+                    trainable_token_indices={{"tokens_embed": ids}})
+model = get_peft_model(model, config)
+inputs = batch_tensors(separable_rows(tokenizer, 4, seed=1))
+params = [p for p in model.parameters() if p.requires_grad]
+value_and_grad(lambda: model(**inputs).loss, params)()
+delta = next(p for n, p in model.named_parameters() if "trainable_tokens_delta" in n)
+sys.exit(0 if delta.grad is not None and float(delta.grad.abs().sum()) > 0 else 1)
+"""
 
-    model = tiny_classifier(tokenizer)
-    ids = [tokenizer.bos_token_id, tokenizer.eos_token_id, tokenizer.pad_token_id]
-    config = LoraConfig(task_type=TaskType.SEQ_CLS, r=2, target_modules=["c_attn"], fan_in_fan_out=True,
-                        trainable_token_indices={"tokens_embed": ids})
-    model = get_peft_model(model, config)
-    inputs = batch_tensors(separable_rows(tokenizer, 4, seed=1))
-    params = [p for p in model.parameters() if p.requires_grad]
-    value_and_grad(lambda: model(**inputs).loss, params)()
-    delta = next(p for n, p in model.named_parameters() if "trainable_tokens_delta" in n)
-    assert delta.grad is not None and float(delta.grad.abs().sum()) > 0
+
+@pytest.mark.xfail(strict=True, reason="peft's trainable_token_indices fails on mindtorch (its index_copy takes no "
+                   "source=; mended by hand, the delta still gets no gradient); an XPASS means it trains, and "
+                   "msgpt.models.lora could train the added tokens' rows")
+def test_upstream_trainable_tokens_still_get_no_gradient(tokenizer_dir):
+    # In a process of its own: peft's trainable tokens leave state behind that breaks later
+    # tests' compiled LM-loss graph (seen in the suite, 2026-12-03).
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    tests = Path(__file__).resolve().parents[1]
+    script = _TRAINABLE_TOKENS_PROBE.format(tests=str(tests), tests_training=str(tests / "training"),
+                                            tokenizer_dir=str(tokenizer_dir))
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
 
 
 def test_resume_continues_the_lora_run(tokenizer, tmp_path):
