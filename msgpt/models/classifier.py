@@ -213,17 +213,18 @@ def save_pretrained(
     The tokenizer files say how msgpt frames, cleans and cuts text
     (``msgpt.tokens.tokenizer.portable_copy``): HF transformers on PyTorch reads the folder alike.
     """
-    from msgpt.models.lora import is_lora_model, save_lora
+    from msgpt.models.lora import is_lora_model, write_adapter
     from msgpt.tokens.tokenizer import portable_copy
 
     if max_seq_len is not None:
         check_max_length(model, max_seq_len)
         record_training(model.config, max_seq_len, tokenizer.truncation_side)
-    if is_lora_model(model):  # the adapter folder: adapter, head, added rows, config, tokenizer
-        return save_lora(model, tokenizer, folder)
     length = trained_max_length(model.config) or model.config.n_positions
     with atomic_directory(folder) as tmp:
-        model.save_pretrained(tmp, safe_serialization=True)
+        if is_lora_model(model):  # the adapter folder: adapter and head, added rows, config
+            write_adapter(model, tokenizer, tmp)
+        else:
+            model.save_pretrained(tmp, safe_serialization=True)
         portable_copy(tokenizer, length).save_pretrained(tmp)  # frames and cuts as msgpt for PyTorch users
     return Path(folder)
 

@@ -31,8 +31,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from msgpt.runtime.atomic import atomic_directory
-
 if TYPE_CHECKING:  # the module imports without mindnlp: the recipes' --help reads LORA_TARGETS
     import numpy as np
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
@@ -116,24 +114,16 @@ def _added_rows(model: Any, tokenizer: PreTrainedTokenizerBase) -> tuple[int, np
     return first, weight.detach().numpy()[first:].copy()
 
 
-def save_lora(model: Any, tokenizer: PreTrainedTokenizerBase, folder: str | os.PathLike) -> Path:
-    """Write a peft model's adapter folder (see the module's docstring), replacing ``folder``
-    atomically."""
+def write_adapter(model: Any, tokenizer: PreTrainedTokenizerBase, folder: str | os.PathLike) -> None:
+    """Write a peft model's files into ``folder`` (see the module's docstring): its adapter,
+    the classifier's config and the added tokens' rows. ``msgpt.save_pretrained`` calls it
+    inside its atomic folder and adds the tokenizer."""
     import safetensors.numpy
 
-    from msgpt.models.folder import trained_max_length
-    from msgpt.tokens.tokenizer import portable_copy
-
-    base = model.get_base_model()
     first, rows = _added_rows(model, tokenizer)
-    length = trained_max_length(base.config) or base.config.n_positions
-    with atomic_directory(folder) as tmp:
-        model.save_pretrained(tmp, safe_serialization=True)
-        base.config.save_pretrained(tmp)  # task, labels, trained length: what read_model_folder reads
-        safetensors.numpy.save_file({"rows": rows}, str(Path(tmp) / ADDED_ROWS),
-                                    metadata={"first_id": str(first)})
-        portable_copy(tokenizer, length).save_pretrained(tmp)
-    return Path(folder)
+    model.save_pretrained(folder, safe_serialization=True)
+    model.get_base_model().config.save_pretrained(folder)  # task, labels, trained length: read_model_folder's
+    safetensors.numpy.save_file({"rows": rows}, str(Path(folder) / ADDED_ROWS), metadata={"first_id": str(first)})
 
 
 def base_model_name(folder: str | os.PathLike) -> str:

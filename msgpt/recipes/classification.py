@@ -30,6 +30,7 @@ from msgpt.recipes.cli import (
     check_batch_and_length,
     check_stopping_arguments,
     last_checkpoint,
+    parse_columns,
     parse_label_names_option,
     prepare_output_dir,
     run_main,
@@ -166,10 +167,8 @@ def check_lora_arguments(args: argparse.Namespace) -> None:
         raise RecipeError(f"--lora-alpha must be positive, got {args.lora_alpha}")
     if not 0 <= args.lora_dropout < 1:
         raise RecipeError(f"--lora-dropout must be in [0, 1), got {args.lora_dropout}")
-    args.lora_targets = [t.strip() for t in str(args.lora_targets).split(",") if t.strip()] \
-        if isinstance(args.lora_targets, str) else args.lora_targets
-    if not args.lora_targets:
-        raise RecipeError("--lora-targets names no layer")
+    if isinstance(args.lora_targets, str):
+        args.lora_targets = parse_columns(args.lora_targets, "--lora-targets", what="layer")
     if args.eval_only:
         raise RecipeError("--lora-r trains adapters; --eval-only reads them from --model (a LoRA best/ folder)")
     if args.model == "scratch" and not getattr(args, "pretrain_epochs", None):

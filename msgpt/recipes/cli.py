@@ -128,13 +128,14 @@ def parse_label_names_option(text: str | None, option: str = "--label-names") ->
         raise RecipeError(f"{option} {text!r}: {error}") from None
 
 
-def parse_columns(text: str, option: str = "--candidate-columns") -> tuple[str, ...]:
-    """A comma-separated list of column names from the command line: none empty, none twice."""
+def parse_columns(text: str, option: str = "--candidate-columns", what: str = "column") -> tuple[str, ...]:
+    """A comma-separated list of names (of columns, or ``what``) from the command line:
+    none empty, none twice."""
     names = tuple(name.strip() for name in text.split(","))
     if "" in names:
-        raise RecipeError(f"{option} {text!r}: a column name is empty")
+        raise RecipeError(f"{option} {text!r}: a {what} name is empty")
     if len(set(names)) < len(names):
-        raise RecipeError(f"{option} {text!r}: a column is named twice")
+        raise RecipeError(f"{option} {text!r}: a {what} is named twice")
     return names
 
 
