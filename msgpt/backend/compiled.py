@@ -134,6 +134,19 @@ def _block_graph(n_head: int, head: int, scale: bool, eps_1: float, eps_2: float
     ``dropout`` = (attention, residual, MLP) probabilities, all 0 outside training.
     """
     import mindspore
+
+    block = block_function(n_head, head, scale, eps_1, eps_2, activation, dropout, masked)
+    # MindSpore names a compiled function by its Python name and warns when "the same"
+    # function compiles again; each configuration is its own graph here.
+    block.__name__ = block.__qualname__ = f"gpt1_block_{next(_GRAPH_NUMBERS)}"
+    return mindspore.jit(block, capture_mode="ast", jit_level="O0")
+
+
+def block_function(n_head: int, head: int, scale: bool, eps_1: float, eps_2: float, activation: str,
+                   dropout: tuple[float, float, float], masked: bool) -> Callable:
+    """The block as a plain function of MindSpore primitives, ``(x, mask, causal, to_mean,
+    to_row, *parameters) -> hidden states``: jitted for training (``_block_graph``) and
+    called from a whole-model ``Cell`` for export (``msgpt.inference.graph``)."""
     from mindspore import ops
     from mindspore.ops import operations as P
 
@@ -208,14 +221,11 @@ def _block_graph(n_head: int, head: int, scale: bool, eps_1: float, eps_2: float
         out = layer_norm(add(n, m), g_2, b_2, eps_2, to_mean, to_row)
         return reshape(out, (batch, length, width))
 
-    # MindSpore names a compiled function by its Python name and warns when "the same"
-    # function compiles again; each configuration is its own graph here.
-    block.__name__ = block.__qualname__ = f"gpt1_block_{next(_GRAPH_NUMBERS)}"
-    return mindspore.jit(block, capture_mode="ast", jit_level="O0")
+    return block
 
 
 @functools.cache
-def _averaging(width: int) -> tuple:
+def averaging(width: int) -> tuple:
     """The (width, 1) column of 1/width and (1, width) row of ones ``layer_norm`` uses."""
     import numpy as np
     from mindspore import Tensor
@@ -223,7 +233,8 @@ def _averaging(width: int) -> tuple:
     return Tensor(np.full((width, 1), 1.0 / width, np.float32)), Tensor(np.ones((1, width), np.float32))
 
 
-def _activation(block: Any) -> str | None:
+def block_activation(block: Any) -> str | None:
+    """``"gelu"`` (HF's NewGELU, GPT-1's) or ``"relu"``: the activations the graph computes; else None."""
     import torch
     from transformers.activations import NewGELUActivation
 
@@ -256,7 +267,7 @@ def _plain_layers(block: Any) -> bool:
 def _covered(block: Any, x: Any, attention_mask: Any, head_mask: Any, output_attentions: bool,
              activation: str | None, parameters: tuple) -> bool:
     """Whether the graph computes exactly what HF's forward would for these arguments
-    (``activation`` and ``parameters``: the block's, from ``_activation``/``_parameters``)."""
+    (``activation`` and ``parameters``: the block's, from ``block_activation``/``block_parameters``)."""
     import torch
 
     attn = block.attn
@@ -275,7 +286,7 @@ def _covered(block: Any, x: Any, attention_mask: Any, head_mask: Any, output_att
     return all(p.dtype == torch.float32 for p in parameters)
 
 
-def _parameters(block: Any) -> tuple:
+def block_parameters(block: Any) -> tuple:
     """The block's weights in the order the graph takes them."""
     attn, mlp = block.attn, block.mlp
     return (
@@ -414,7 +425,7 @@ def _reshape() -> Callable:
 def compiled_forward(self: Any, x: Any, attention_mask: Any = None, head_mask: Any = None,
                      output_attentions: bool = False) -> list:
     """``Block.forward`` as one compiled graph, or HF's where the graph does not cover it."""
-    activation, parameters = _activation(self), _parameters(self)
+    activation, parameters = block_activation(self), block_parameters(self)
     if not _covered(self, x, attention_mask, head_mask, output_attentions, activation, parameters):
         _STATS.fallbacks += 1
         return original_forward()(self, x, attention_mask, head_mask, output_attentions)
@@ -426,7 +437,7 @@ def compiled_forward(self: Any, x: Any, attention_mask: Any = None, head_mask: A
     shape_key = key + (tuple(x.shape), _differentiating())
     first = shape_key not in _SEEN_SHAPES
     start = time.perf_counter() if first else 0.0
-    out = graph(x, x if attention_mask is None else attention_mask, attn.bias, *_averaging(x.shape[-1]),
+    out = graph(x, x if attention_mask is None else attention_mask, attn.bias, *averaging(x.shape[-1]),
                 *_as_inputs(parameters))
     # A tensor made by MindSpore lacks the device mindtorch keeps in a Python attribute.
     out._device = x.device
