@@ -35,8 +35,9 @@ from msgpt.recipes.cli import (
     OneLineParser,
     RecipeError,
     add_device_argument,
+    add_input_columns,
     check_batch_and_length,
-    parse_columns,
+    check_input_columns,
     refuse_to_overwrite,
     run_main,
 )
@@ -50,12 +51,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add = parser.add_argument
     add("--model", required=True, help="a trained model folder (config.json, weights, vocab.json, merges.txt)")
     add("--data", required=True, help="texts: a .txt file (one per line) or a CSV/JSONL/parquet file")
-    add("--text-column", default="text",
-        help="text column of a data file: the text, a pair's first text, a question's context (default: text)")
-    add("--text-pair-column", help="pair and similarity models: the second text's column")
-    add("--candidate-columns",
-        help="multiple-choice models: the candidates' columns, comma-separated, or one column of lists")
-    add("--label-column", help="label column of a data file; scored when present (default: label, if any)")
+    add_input_columns(parser)
     add("--output", help="predictions CSV (default: <data name>.predictions.csv in the current folder)")
     add("--overwrite", action="store_true", help="replace an existing output")
     add("--batch-size", type=int, default=32, help="texts per forward pass (default: 32)")
@@ -76,8 +72,7 @@ def _check(args: argparse.Namespace) -> None:
     from msgpt.recipes.labelling import output_paths
 
     check_batch_and_length(args)
-    if args.candidate_columns is not None:
-        args.candidate_columns = parse_columns(args.candidate_columns)
+    check_input_columns(args)
     try:
         args.paths = output_paths(args.data, args.output)
     except ValueError as error:

@@ -90,6 +90,26 @@ def add_device_argument(parser: argparse.ArgumentParser) -> None:
                         help="backend (default: $DEVICE_TARGET, else the best available)")
 
 
+def add_input_columns(parser: argparse.ArgumentParser, *, labels: bool = True) -> None:
+    """``--text-column``, ``--text-pair-column``, ``--candidate-columns`` and (with ``labels``)
+    ``--label-column``: the columns a trained model's texts are read from (predict.py,
+    export.py --check)."""
+    add = parser.add_argument
+    add("--text-column", default="text",
+        help="text column of a data file: the text, a pair's first text, a question's context (default: text)")
+    add("--text-pair-column", help="pair and similarity models: the second text's column")
+    add("--candidate-columns",
+        help="multiple-choice models: the candidates' columns, comma-separated, or one column of lists")
+    if labels:
+        add("--label-column", help="label column of a data file; scored when present (default: label, if any)")
+
+
+def check_input_columns(args: argparse.Namespace) -> None:
+    """``--candidate-columns`` as a tuple of names (a ``RecipeError`` for empty or repeated ones)."""
+    if args.candidate_columns is not None:
+        args.candidate_columns = parse_columns(args.candidate_columns)
+
+
 def add_precision_argument(parser: argparse.ArgumentParser) -> None:
     """``--precision``: fp32, fp16 (autocast + dynamic loss scaling) or bf16 (autocast)."""
     from msgpt.training.precision import PRECISIONS
