@@ -13,6 +13,7 @@ Choose the device first (mindtorch reads it once, at import), then follow the da
     trainer.train()
     msgpt.save_pretrained(trainer.model, tokenizer, "runs/gpt1/best")
     msgpt.predict(["A fine film."], "runs/gpt1/best").labels
+    msgpt.export_mindir("runs/gpt1/best", "runs/gpt1/best.mindir")   # for MindSpore Lite / MindIE
 
 The paper's other inputs (sec. 3.3): ``task="pair"``, ``"similarity"`` or ``"choice"``::
 
@@ -89,6 +90,8 @@ _EXPORTS = {
     # 6. inference
     "predict": "msgpt.inference.predictions",
     "Predictions": "msgpt.inference.predictions",
+    "export_mindir": "msgpt.inference.export",
+    "check_export": "msgpt.inference.export",
     "label_file": "msgpt.recipes.labelling",
     # errors
     "HubUnavailableError": "msgpt.runtime.hub",
