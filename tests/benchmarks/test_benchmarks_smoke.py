@@ -88,3 +88,10 @@ def test_load_model_loads_a_gpt1_sized_hub_folder_without_the_torch_side():
 def test_interop_pytorch_reads_a_saved_folder_as_msgpt_does():
     done = _run("benchmarks/interop.py")
     assert done.returncode == 0 and done.stdout.strip().endswith("interop_ok=1"), done.stdout + done.stderr[-3000:]
+
+
+def test_export_measures_the_demo_sized_graph():
+    done = _run("benchmarks/export.py", "--config", "demo", "--rounds", "1")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "demo: 1.2M parameters, inputs 1x256" in done.stdout and "passed" in done.stdout
+    assert done.stdout.strip().splitlines()[-1].startswith("demo_graph_ratio=")

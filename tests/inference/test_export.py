@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import make_texts
+from conftest import make_texts, needs_gpt1
 
 import msgpt
 from msgpt.inference.export import check_export, export_mindir, run_service
@@ -257,3 +257,16 @@ def test_bad_input_in_the_run_is_one_line(tiny_config, tokenizer, tmp_path, caps
         last = done.stderr.strip().splitlines()[-1]
         assert last.startswith("export.py: error:") and needle in last, last
     assert not (tmp_path / "out.mindir").exists()
+
+
+@needs_gpt1
+def test_a_gpt1_sized_folder_with_gpt1s_own_tokenizer(gpt1_folder, tmp_path):
+    tokenizer = msgpt.load_tokenizer(gpt1_folder, fast=True)
+    model = msgpt.load_model(gpt1_folder, tokenizer, num_labels=2)
+    folder = msgpt.save_pretrained(model, tokenizer, tmp_path / "best", max_seq_len=64)
+    export = export_mindir(folder, tmp_path / "best.mindir", batch_size=2)
+    assert export.megabytes > 400  # 116.5M float32 weights inside
+    reviews = ["A <br /><br />wonderful film, the best I've seen in years!", "Dull. " * 80,
+               "Café society, naïve charm: 10/10 — would watch again?"]
+    check = check_export(export, folder, reviews)
+    assert check.passed, check
