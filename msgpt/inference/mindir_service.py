@@ -56,7 +56,10 @@ class MindIRClassifier:
         self.net = nn.GraphCell(mindspore.load(str(card.parent / self.card["model"])))
         self.tensor = mindspore.Tensor
         self.whole = Tokenizer.from_file(str(card.parent / self.card["tokenizer"]))
+        self.whole.no_truncation()  # windows read every token
+        self.whole.no_padding()
         self.cut = Tokenizer.from_file(str(card.parent / self.card["tokenizer"]))
+        self.cut.no_padding()  # padded here, to the card's length
         self.cut.enable_truncation(self.card["seq_len"], direction=self.card["truncation_side"])
 
     @property

@@ -107,6 +107,11 @@ def portable_copy(tokenizer: PreTrainedTokenizerBase, max_length: int) -> PreTra
     from tokenizers import Regex, normalizers, processors
 
     backend = portable.backend_tokenizer
+    # HF leaves the last call's truncation and padding set on the backend, and tokenizer.json
+    # would keep them: a reader of that file alone (tokenizers, a MindIR service) would then
+    # cut every text at the last call's length. Readers set their own (HF does per call).
+    backend.no_truncation()
+    backend.no_padding()
     bos, eos = portable.bos_token, portable.eos_token
     if bos is not None and eos is not None:  # a classifier's; a language model's reads plain text
         specials = [(bos, portable.bos_token_id), (eos, portable.eos_token_id)]

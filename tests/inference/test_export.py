@@ -109,7 +109,11 @@ def test_windows_and_the_kept_end_are_read_as_msgpt_reads_them(tiny_config, toke
     model = _model(tiny_config, tokenizer, "single")
     record_training(model.config, 16, "left", windows=True)
     tokenizer.truncation_side = "left"
+    # A call with truncation leaves it set on HF's backend: the saved tokenizer.json must not keep it
+    # (the demo's did, and its service read each long review as one window).
+    tokenizer(make_texts(2), truncation=True, max_length=6)
     export = export_mindir(model, tmp_path / "model.mindir", tokenizer, batch_size=3)
+    assert json.loads(export.tokenizer.read_text())["truncation"] is None
     card = json.loads(export.card.read_text())
     assert (card["seq_len"], card["truncation_side"], card["windows"]) == (16, "left", True)
     texts = make_texts(6, seed=4, min_words=20, max_words=90)  # several windows each
