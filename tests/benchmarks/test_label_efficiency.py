@@ -1,0 +1,93 @@
+"""benchmarks/label_efficiency.py's pieces on tiny data: the same subsets for every method, no
+test text in pre-training, cached stages reused. (Its accuracies are the benchmark's to print.)"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+from conftest import make_texts
+
+from msgpt.data.files import read_file
+
+ROOT = Path(__file__).resolve().parents[2]
+_SPEC = importlib.util.spec_from_file_location("label_efficiency", ROOT / "benchmarks" / "label_efficiency.py")
+bench = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(bench)
+
+
+def _examples(path: Path, texts: list[str]):
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "label"])
+        writer.writerows((text, i % 2) for i, text in enumerate(texts))
+    return read_file(path)
+
+
+@pytest.fixture()
+def pool_and_test(tmp_path):
+    texts = list(dict.fromkeys(make_texts(400, seed=3)))
+    pool = _examples(tmp_path / "pool.csv", texts[:300])
+    test = _examples(tmp_path / "test.csv", texts[300:360] + texts[:2])  # two pool reviews are also test reviews
+    return pool, test
+
+
+def test_every_method_reads_the_same_seeded_subset(pool_and_test, tmp_path):
+    pool, test = pool_and_test
+    folder = bench.write_subset(tmp_path / "out", pool, test, 100, seed=1)
+    again = bench.write_subset(tmp_path / "again", pool, test, 100, seed=1)
+    other = bench.write_subset(tmp_path / "out", pool, test, 100, seed=2)
+    assert (folder / "train.csv").read_bytes() == (again / "train.csv").read_bytes()
+    assert (folder / "train.csv").read_bytes() != (other / "train.csv").read_bytes()
+    train, validation, got_test = bench.train_and_validation(folder, seed=1)
+    assert len(train) + len(validation) == 100 and len(validation) == 10
+    assert sorted(train.labels + validation.labels).count(0) == 50  # stratified
+    assert set(train.texts) <= set(pool.texts) and not set(train.texts) & set(validation.texts)
+    assert list(got_test.texts) == list(test.texts)
+    assert bench.label_subset(pool, "all", seed=1) is pool
+
+
+def test_no_test_text_reaches_pre_training(pool_and_test):
+    pool, test = pool_and_test
+    texts = bench.pretraining_texts(pool, test)
+    assert not set(texts) & set(test.texts)
+    assert len(texts) == len(pool) - 2
+
+
+def test_cached_stages_are_reused_not_run_again(pool_and_test, tmp_path, monkeypatch):
+    pool, test = pool_and_test
+    stage = tmp_path / "lm-50"
+    (stage / "best").mkdir(parents=True)
+    (stage / "best" / "config.json").write_text("{}")
+    (stage / "metrics.json").write_text(json.dumps({"validation_perplexity": 300.0, "stage_time_s": 12.0}))
+    import msgpt.recipes.pretraining as pretraining
+
+    monkeypatch.setattr(pretraining, "pretrain", lambda *a, **k: pytest.fail("pre-trained again"))
+    folder, metrics = bench.pretrained_language_model(tmp_path, pool, test, 50)
+    assert folder == stage / "best" and metrics["validation_perplexity"] == 300.0
+
+    data = bench.write_subset(tmp_path, pool, test, 100, seed=1)
+    run = tmp_path / "runs" / f"scratch-{data.name}"
+    run.mkdir(parents=True)
+    (run / "metrics.json").write_text(json.dumps({"test_accuracy": 0.75}))
+    monkeypatch.setattr(bench.subprocess, "run", lambda *a, **k: pytest.fail("fine-tuned again"))
+    assert bench.fine_tune(data, tmp_path, "scratch", 1, None)["test_accuracy"] == 0.75
+
+
+def test_small_label_counts_train_long_enough():
+    assert bench.schedule(225) == (16, 20.0)  # 15 steps an epoch: 300 steps
+    assert bench.schedule(18000) == (64, 2.0)
+    with pytest.raises(Exception, match=">= 20"):
+        bench.parse_labels("10,all")
+    assert bench.parse_labels("250, all") == [250, "all"]
+
+
+def test_summary_gives_mean_and_spread_over_seeds():
+    rows = [{"method": "tfidf", "labels": 250, "seed": s, "pretrain_steps": None, "test_accuracy": a}
+            for s, a in ((1, 0.70), (2, 0.74), (3, 0.78))]
+    (summary,) = bench.summarise(rows)
+    assert summary["seeds"] == 3 and summary["min"] == 0.70 and summary["max"] == 0.78
+    assert summary["mean"] == pytest.approx(0.74)
