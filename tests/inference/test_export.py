@@ -248,8 +248,15 @@ def test_bad_input_in_the_run_is_one_line(tiny_config, tokenizer, tmp_path, caps
 
     folder = msgpt.save_pretrained(_model(tiny_config, tokenizer, "single"), tokenizer, tmp_path / "best",
                                    max_seq_len=24)
+    import shutil
+
+    unknown = Path(shutil.copytree(folder, tmp_path / "unknown-task"))
+    config = json.loads((unknown / "config.json").read_text())
+    config["msgpt"]["task"] = "regression"
+    (unknown / "config.json").write_text(json.dumps(config))
     cases = [
         (["--model", str(tmp_path / "missing")], "no such folder"),
+        (["--model", str(unknown)], "regression"),
         (["--model", str(folder), "--seq-len", "99"], "above the model's 64 positions"),
         (["--model", str(folder), "--check", str(tmp_path / "none.txt")], "none.txt"),
         (["--model", str(folder), "--check", str(_write_texts(tmp_path / "t.txt", TEXTS)),
