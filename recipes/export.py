@@ -58,12 +58,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--check-rows", type=int, default=16, help="how many of --check's texts (default: 16)")
     add_input_columns(parser, labels=False)
     add_device_argument(parser)
-    args = parser.parse_args(argv)
-    try:
-        _check(args)
-    except RecipeError as error:
-        parser.error(str(error))
-    return args
+    return parser.parse_checked(argv, _check)
 
 
 def _check(args: argparse.Namespace) -> None:

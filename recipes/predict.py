@@ -60,12 +60,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="read a text longer than the max length whole, as consecutive windows whose class probabilities "
         "are averaged (single texts; default: as the model's recipe did)")
     add_device_argument(parser)
-    args = parser.parse_args(argv)
-    try:
-        _check(args)
-    except RecipeError as error:
-        parser.error(str(error))
-    return args
+    return parser.parse_checked(argv, _check)
 
 
 def _check(args: argparse.Namespace) -> None:

@@ -44,6 +44,15 @@ class OneLineParser(argparse.ArgumentParser):
         report_bad_input(self.prog, message, is_main_process())
         self.exit(2)
 
+    def parse_checked(self, argv: list[str] | None, check: Callable[[argparse.Namespace], None]) -> argparse.Namespace:
+        """``parse_args``, then ``check(args)``: a ``RecipeError`` it raises is this parser's one-line error."""
+        args = self.parse_args(argv)
+        try:
+            check(args)
+        except RecipeError as error:
+            self.error(str(error))
+        return args
+
 
 def check_batch_and_length(args: argparse.Namespace) -> None:
     """``--batch-size`` (>= 1) and ``--max-seq-len`` (>= 3, when given), as every
