@@ -25,10 +25,11 @@ Fine-tuning takes max(2 epochs, 300 steps) at batch 16 (64 from 4,000 labels), b
 checkpoint by validation accuracy, test reviews read whole in windows, as the demo does.
 ``--pretrain-minutes`` sets the first stage's budget, converted to steps at this machine's
 measured 267 steps a minute (batch 8 x 256 tokens; the real time is reported); several
-budgets are run for the 1,000-label cells. ``--lr`` fine-tunes the two GPT methods at
-another rate. Writes ``OUT/results.csv``, ``.json`` and ``.png`` (``results-lr{lr}.*`` with
-``--lr``; the plot: accuracy against labels, log x, one line per method, seeds' range as
-bars); prints the table (mean and spread over seeds).
+budgets are run for the 1,000-label cells. ``--lr``, ``--lm-coef`` and ``--body-lr-scale``
+fine-tune the two GPT methods otherwise (the recipe's options; runs and results apart, e.g.
+``runs/pretrained-n1000-seed1-lr0.001-body0.1``). Writes ``OUT/results.csv``, ``.json`` and
+``.png`` (``results-lr0.001.*`` and so on; the plot: accuracy against labels, log x, one line
+per method, seeds' range as bars); prints the table (mean and spread over seeds).
 """
 
 from __future__ import annotations
@@ -160,10 +161,20 @@ def pretrained_language_model(out: Path, pool, test, steps: int) -> tuple[Path, 
     return stage / BEST, metrics
 
 
-def fine_tune(folder: Path, out: Path, method: str, seed: int, model: Path | None, lr: float | None = None) -> dict:
-    """One ``recipes/imdb.py --demo`` run on ``folder`` (at ``lr``, default the demo's); its
-    metrics.json (reused when there)."""
-    run_dir = out / "runs" / (f"{method}-{folder.name}" + (f"-lr{lr:g}" if lr else ""))
+#: Fine-tuning options a run can change, with the recipe's flag and the runs' name tag.
+OPTIONS = {"lr": ("--lr", "lr"), "lm_coef": ("--lm-coef", "lmcoef"), "body_lr_scale": ("--body-lr-scale", "body")}
+
+
+def variant(options: dict | None) -> str:
+    """The name tag of a set of fine-tuning options: ``""``, ``-lr0.001``, ``-lr0.001-body0.1``..."""
+    return "".join(f"-{OPTIONS[k][1]}{v:g}" for k, v in (options or {}).items() if v is not None)
+
+
+def fine_tune(folder: Path, out: Path, method: str, seed: int, model: Path | None,
+              options: dict | None = None) -> dict:
+    """One ``recipes/imdb.py --demo`` run on ``folder`` with fine-tuning ``options`` (``OPTIONS``;
+    default the demo's); its metrics.json (reused when there)."""
+    run_dir = out / "runs" / f"{method}-{folder.name}{variant(options)}"
     metrics = run_dir / "metrics.json"
     if not metrics.is_file():
         n_train = len(train_and_validation(folder, seed)[0])
@@ -172,7 +183,8 @@ def fine_tune(folder: Path, out: Path, method: str, seed: int, model: Path | Non
                    "--val-fraction", str(VAL_FRACTION), "--seed", str(seed), "--output-dir", str(run_dir),
                    "--batch-size", str(batch), "--epochs", str(epochs)]
         command += ["--pretrain-epochs", "0"] if model is None else ["--model", str(model)]
-        command += ["--lr", str(lr)] if lr else []
+        for key, value in (options or {}).items():
+            command += [] if value is None else [OPTIONS[key][0], str(value)]
         env = dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1")
         done = subprocess.run(command, capture_output=True, text=True, env=env)
         if done.returncode != 0:
@@ -248,6 +260,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pretrain-minutes", default="5",
                         help="first-stage budgets in minutes; the first is the table's, all run at 1,000 labels")
     parser.add_argument("--lr", type=float, help="fine-tuning learning rate (default: the demo's, 4e-3)")
+    parser.add_argument("--lm-coef", type=float, help="fine-tuning's auxiliary LM loss weight (default: 0)")
+    parser.add_argument("--body-lr-scale", type=float,
+                        help="the pre-trained body's rate as a multiple of --lr, 0 frozen (default: 1)")
     opts = parser.parse_args(argv)
     methods = [m.strip() for m in opts.methods.split(",")]
     unknown = set(methods) - set(METHODS)
@@ -262,7 +277,8 @@ def main(argv: list[str] | None = None) -> int:
 
     out = Path(opts.out)
     out.mkdir(parents=True, exist_ok=True)
-    results = "results" if opts.lr is None else f"results-lr{opts.lr:g}"
+    options = {"lr": opts.lr, "lm_coef": opts.lm_coef, "body_lr_scale": opts.body_lr_scale}
+    results = f"results{variant(options)}"
     pool, test = demo_pool_and_test()
     rows, notes = [], {}
     for n in opts.labels:
@@ -278,9 +294,10 @@ def main(argv: list[str] | None = None) -> int:
                         if method == "pretrained":
                             model, lm = pretrained_language_model(out, pool, test, steps)
                             notes[steps] = {k: lm.get(k) for k in ("stage_time_s", "validation_perplexity")}
-                        result = fine_tune(folder, out, method, seed, model, opts.lr)
+                        result = fine_tune(folder, out, method, seed, model, options)
                     row = {"method": method, "labels": n, "seed": seed, "pretrain_steps": steps,
-                           "lr": None if method == "tfidf" else opts.lr, "test_accuracy": result["test_accuracy"]}
+                           **{k: None if method == "tfidf" else v for k, v in options.items()},
+                           "test_accuracy": result["test_accuracy"]}
                     rows.append(row)
                     print(json.dumps(row), flush=True)
                     with open(out / f"{results}.csv", "w", newline="", encoding="utf-8") as handle:

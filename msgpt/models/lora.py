@@ -45,6 +45,11 @@ ADAPTER_CONFIG = "adapter_config.json"
 ADDED_ROWS = "added_token_embeddings.safetensors"
 
 
+def is_head_parameter(name: str) -> bool:
+    """Whether parameter ``name`` is the head's (``score``), also under peft's prefixes."""
+    return any(part in HEAD_MODULES for part in name.split("."))
+
+
 def is_lora_folder(folder: str | os.PathLike) -> bool:
     """Whether ``folder`` holds a LoRA adapter (peft's ``adapter_config.json``)."""
     return (Path(folder) / ADAPTER_CONFIG).is_file()

@@ -131,6 +131,9 @@ def add_classification_arguments(
     add_precision_argument(parser)
     add("--seed", type=int, default=42, help="seed for splits, shuffling and initialisation (default: 42)")
     add("--lm-coef", type=float, default=0.0, help="weight of GPT-1's auxiliary LM loss (default: 0; paper: 0.5)")
+    add("--body-lr-scale", type=float, default=1.0,
+        help="learning rate of the pre-trained body (all but the head) as a multiple of --lr; 0 freezes it "
+        "(default: 1)")
     add("--resume", action="store_true", help="continue from the last checkpoint in --output-dir")
     add_stopping_arguments(parser, "validation accuracy")
     add_lora_arguments(parser)
@@ -215,6 +218,8 @@ def check_classification_arguments(args: argparse.Namespace) -> None:
         raise RecipeError(f"--num-labels {args.num_labels} disagrees with the {len(args.label_names)} --label-names")
     if args.lm_coef < 0:
         raise RecipeError(f"--lm-coef must be >= 0, got {args.lm_coef}")
+    if not args.body_lr_scale >= 0:
+        raise RecipeError(f"--body-lr-scale must be >= 0, got {args.body_lr_scale}")
     if args.windows and args.task != "single":
         raise RecipeError(f"--windows reads single texts, not --task {args.task}'s inputs")
     check_stopping_arguments(args, evaluating_only=args.eval_only)
@@ -422,7 +427,8 @@ def run(args: argparse.Namespace, first_stage: FirstStage | None = None) -> dict
         logging.getLogger("msgpt").info("LoRA: rank %d on %s, %.2f%% of the weights train", args.lora_r,
                                         ", ".join(args.lora_targets), 100 * lora["trainable_fraction"])
     trainer = make_trainer(model, tokenizer, data.train, data.validation, training_args, lm_coef=args.lm_coef,
-                           early_stopping_patience=args.early_stopping_patience, precision=args.precision)
+                           early_stopping_patience=args.early_stopping_patience, precision=args.precision,
+                           body_lr_scale=args.body_lr_scale)
     world_size = trainer.distributed.world_size
     metrics: dict[str, Any] = {
         "model": str(args.model), "data": str(args.data), "device": args.device_name,
@@ -430,6 +436,7 @@ def run(args: argparse.Namespace, first_stage: FirstStage | None = None) -> dict
         "global_batch_size": args.batch_size * world_size,
         "padding": data.strategy, "padding_waste": {k: round(v.waste, 4) for k, v in data.padding.items()},
         "split_sizes": splits.sizes(), "seed": args.seed, "max_seq_len": args.max_seq_len,
+        "learning_rate": args.lr, "lm_coef": args.lm_coef, "body_lr_scale": args.body_lr_scale,
         "label_names": list(args.label_names) if args.label_names else None,
     }
     if args.lora_r:

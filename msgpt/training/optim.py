@@ -155,3 +155,25 @@ def decay_parameter_groups(
         {"params": [p for n, p in trainable if n in decayed], "weight_decay": weight_decay},
         {"params": [p for n, p in trainable if n not in decayed], "weight_decay": 0.0},
     ]
+
+
+def scale_body_rate(groups: list[dict[str, Any]], model: torch.nn.Module, lr: float,
+                    body_lr_scale: float) -> list[dict[str, Any]]:
+    """``groups`` with every parameter outside the task head (``score``) at ``lr * body_lr_scale``.
+
+    Discriminative fine-tuning: a pre-trained body kept near its weights while a new head
+    learns at ``lr`` (0 freezes the body: no update, no decay). Each group is split in two,
+    head and body, with their own ``lr``; HF's schedulers scale both alike.
+    """
+    from msgpt.models.lora import is_head_parameter
+
+    if body_lr_scale == 1:
+        return groups
+    head = {id(p) for n, p in model.named_parameters() if is_head_parameter(n)}
+    split = []
+    for group in groups:
+        for is_head, rate in ((True, lr), (False, lr * body_lr_scale)):
+            params = [p for p in group["params"] if (id(p) in head) == is_head]
+            if params:
+                split.append({**group, "params": params, "lr": rate})
+    return split

@@ -74,7 +74,7 @@ from msgpt.training.lm_loss import lm_loss_of_model
 from msgpt.training.loader import MindSporeLoader, is_mindspore_dataset
 from msgpt.training.loss_scaling import DynamicLossScale
 from msgpt.training.metrics import compute_metrics as default_compute_metrics
-from msgpt.training.optim import AdamW, decay_parameter_groups
+from msgpt.training.optim import AdamW, decay_parameter_groups, scale_body_rate
 from msgpt.training.precision import autocast, check_name, check_precision
 
 logger = logging.getLogger(__name__)
@@ -93,6 +93,8 @@ class MindSporeTrainer(Trainer):
     """``transformers.Trainer`` for mindtorch models and MindSpore datasets.
 
     Extra arguments: ``lm_coef`` (GPT-1's λ, default 0: classification loss only),
+    ``body_lr_scale`` (the learning rate of every weight outside the head ``score``, as a
+    multiple of the head's; default 1, 0 freezes the body),
     ``fused_optimizer`` (``False`` selects AdamW's per-tensor fallback), ``precision``
     (``"fp32"``, ``"fp16"`` or ``"bf16"``; default fp16 if the arguments say ``fp16=True``,
     else fp32) and ``loss_scale`` (fp16's ``DynamicLossScale``, MindFormers' defaults if
@@ -101,10 +103,14 @@ class MindSporeTrainer(Trainer):
     """
 
     def __init__(self, *args: Any, lm_coef: float = 0.0, fused_optimizer: bool = True,
-                 precision: str | None = None, loss_scale: DynamicLossScale | None = None, **kwargs: Any) -> None:
+                 precision: str | None = None, loss_scale: DynamicLossScale | None = None,
+                 body_lr_scale: float = 1.0, **kwargs: Any) -> None:
         if lm_coef < 0:
             raise ValueError(f"lm_coef must be >= 0, got {lm_coef}")
+        if not body_lr_scale >= 0:
+            raise ValueError(f"body_lr_scale must be >= 0, got {body_lr_scale}")
         self.lm_coef = float(lm_coef)
+        self.body_lr_scale = float(body_lr_scale)
         self.fused_optimizer = fused_optimizer
         training_args = kwargs.get("args", args[1] if len(args) > 1 else None)
         #: "fp32", "fp16" or "bf16": the forward's compute precision.
@@ -294,6 +300,7 @@ class MindSporeTrainer(Trainer):
         groups = decay_parameter_groups(
             self.model, args.weight_decay, self.get_decay_parameter_names(self.model)
         )
+        groups = scale_body_rate(groups, self.model, args.learning_rate, self.body_lr_scale)
         self.optimizer = AdamW(
             groups,
             lr=args.learning_rate,
@@ -503,6 +510,7 @@ def make_trainer(
     fused_optimizer: bool = True,
     early_stopping_patience: int | None = None,
     precision: str | None = None,
+    body_lr_scale: float = 1.0,
 ) -> MindSporeTrainer:
     """A ``MindSporeTrainer`` for a GPT-1 classifier on MindSpore datasets.
 
@@ -516,6 +524,8 @@ def make_trainer(
     evaluations; the best model is loaded at the end (``msgpt.training.early_stopping``).
     ``precision`` is ``"fp32"`` (default), ``"fp16"`` (autocast with dynamic loss scaling)
     or ``"bf16"`` (autocast, unscaled); a device without kernels for it is refused at once.
+    ``body_lr_scale`` sets the pre-trained body's learning rate as a multiple of the
+    head's (``args.learning_rate``): 0.1 keeps it near its weights, 0 freezes it.
     """
     if early_stopping_patience is not None:
         callbacks = [*(callbacks or []), early_stopping_callback(early_stopping_patience, args)]
@@ -530,4 +540,5 @@ def make_trainer(
         lm_coef=lm_coef,
         fused_optimizer=fused_optimizer,
         precision=precision,
+        body_lr_scale=body_lr_scale,
     )

@@ -91,3 +91,26 @@ def test_summary_gives_mean_and_spread_over_seeds():
     (summary,) = bench.summarise(rows)
     assert summary["seeds"] == 3 and summary["min"] == 0.70 and summary["max"] == 0.78
     assert summary["mean"] == pytest.approx(0.74)
+
+
+def test_each_set_of_fine_tuning_options_runs_apart(pool_and_test, tmp_path, monkeypatch):
+    assert bench.variant(None) == bench.variant({"lr": None, "lm_coef": None}) == ""
+    assert bench.variant({"lr": 1e-3, "lm_coef": None, "body_lr_scale": 0.1}) == "-lr0.001-body0.1"
+    pool, test = pool_and_test
+    data = bench.write_subset(tmp_path, pool, test, 100, seed=1)
+    commands = []
+
+    def run(command, **kwargs):
+        commands.append(command)
+        run_dir = Path(command[command.index("--output-dir") + 1])
+        run_dir.mkdir(parents=True)
+        (run_dir / "metrics.json").write_text(json.dumps({"test_accuracy": 0.5}))
+        return bench.subprocess.CompletedProcess(command, 0, "", "")
+
+    monkeypatch.setattr(bench.subprocess, "run", run)
+    bench.fine_tune(data, tmp_path, "pretrained", 1, tmp_path / "lm", {"lr": 1e-3, "body_lr_scale": 0.0})
+    bench.fine_tune(data, tmp_path, "pretrained", 1, tmp_path / "lm", {"lr": 1e-3})
+    (first, second) = commands
+    assert first[-4:] == ["--lr", "0.001", "--body-lr-scale", "0.0"] and second[-2:] == ["--lr", "0.001"]
+    assert {p.name for p in (tmp_path / "runs").iterdir()} == {
+        f"pretrained-{data.name}-lr0.001-body0", f"pretrained-{data.name}-lr0.001"}

@@ -73,6 +73,7 @@ def test_eval_only_scores_all_of_the_data(trained, tmp_path, capsys):
     [
         (["--padding", "diagonal"], ["--padding", "diagonal"]),
         (["--lr=-1e-3"], ["--lr must be positive"]),
+        (["--body-lr-scale=-0.5"], ["--body-lr-scale must be >= 0"]),
         (["--data", "no/such/reviews.csv"], ["no/such/reviews.csv", "no such file"]),
         (["--model", "scratch", "--max-seq-len", "600"], ["600", "512 positions"]),
         (["--eval-only", "--model", "openai-gpt"], ["--eval-only", "model folder"]),

@@ -104,3 +104,28 @@ def test_gpt1_defaults():
     )
     assert args.lr_scheduler_type == "linear" and args.report_to == [] and args.load_best_model_at_end
     assert training_arguments("unused", num_train_epochs=1).num_train_epochs == 1
+
+
+def test_body_lr_scale_slows_or_freezes_all_but_the_head(tokenizer, tmp_path):
+    train = mindspore_dataset(separable_rows(tokenizer, 16, seed=6), BATCH)
+
+    def trained(scale):
+        args = _args(tmp_path / str(scale), max_steps=2, eval_strategy="no", save_strategy="no",
+                     load_best_model_at_end=False, metric_for_best_model=None)
+        trainer = make_trainer(tiny_classifier(tokenizer), tokenizer, train, None, args, body_lr_scale=scale)
+        start = _weights(trainer.model)
+        trainer.train()
+        rates = {g["initial_lr"] for g in trainer.optimizer.optimizer.param_groups}  # what the schedule scales
+        moved = {n: float(np.abs(w - start[n]).max()) for n, w in _weights(trainer.model).items()}
+        return rates, moved
+
+    rates, moved = trained(0.0)
+    assert rates == {3e-3, 0.0}
+    assert moved["score.weight"] > 0
+    assert all(change == 0 for name, change in moved.items() if name != "score.weight")
+    _, full = trained(1.0)
+    _, tenth = trained(0.1)
+    body = "transformer.h.0.attn.c_attn.weight"
+    assert 0 < tenth[body] < full[body]
+    with pytest.raises(ValueError, match="body_lr_scale"):
+        make_trainer(tiny_classifier(tokenizer), tokenizer, train, None, _args(tmp_path), body_lr_scale=-1)
