@@ -28,7 +28,8 @@ measured 267 steps a minute (batch 8 x 256 tokens; the real time is reported); s
 budgets are run for the 1,000-label cells. ``--lr``, ``--lm-coef`` and ``--body-lr-scale``
 fine-tune the two GPT methods otherwise (the recipe's options; runs and results apart, e.g.
 ``runs/pretrained-n1000-seed1-lr0.001-body0.1``). Writes ``OUT/results.csv``, ``.json`` and
-``.png`` (``results-lr0.001.*`` and so on; the plot: accuracy against labels, log x, one line
+``.png`` (``results-lr0.001.*`` and so on; a run adds its cells to what earlier runs wrote there,
+replacing a cell it runs again; the plot: accuracy against labels, log x, one line
 per method, seeds' range as bars); prints the table (mean and spread over seeds).
 """
 
@@ -211,6 +212,35 @@ def tfidf_accuracy(folder: Path, seed: int) -> dict:
     return {"test_accuracy": float(test_accuracy), "C": best[1], "time_s": time.perf_counter() - start}
 
 
+class ResultsTable:
+    """``NAME.csv`` and ``NAME.json``: the rows of every run so far, a new row replacing the
+    one of the same cell (method, labels, seed, budget), each write whole (atomic)."""
+
+    def __init__(self, path: Path) -> None:
+        self.csv, self.json = path.with_suffix(".csv"), path.with_suffix(".json")
+        earlier = json.loads(self.json.read_text(encoding="utf-8")) if self.json.is_file() else {}
+        self.rows: list[dict] = earlier.get("rows", [])
+        self.notes: dict[str, dict] = earlier.get("pretraining", {})
+
+    @staticmethod
+    def _cell(row: dict) -> tuple:
+        return row["method"], str(row["labels"]), row["seed"], row["pretrain_steps"]
+
+    def add(self, row: dict) -> None:
+        import io
+
+        from msgpt.runtime.atomic import atomic_write_text
+
+        self.rows = [r for r in self.rows if self._cell(r) != self._cell(row)] + [row]
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(row), extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(self.rows)
+        atomic_write_text(self.csv, buffer.getvalue())
+        atomic_write_text(self.json, json.dumps({"rows": self.rows, "summary": summarise(self.rows),
+                                                 "pretraining": self.notes}, indent=2) + "\n")
+
+
 def summarise(rows: list[dict]) -> list[dict]:
     """Mean, min and max test accuracy per (method, labels, pretrain_steps) over seeds."""
     groups: dict[tuple, list[float]] = {}
@@ -280,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
     options = {"lr": opts.lr, "lm_coef": opts.lm_coef, "body_lr_scale": opts.body_lr_scale}
     results = f"results{variant(options)}"
     pool, test = demo_pool_and_test()
-    rows, notes = [], {}
+    table = ResultsTable(out / results)
     for n in opts.labels:
         for seed in range(1, (1 if n == "all" else opts.seeds) + 1):
             folder = write_subset(out, pool, test, n, seed)
@@ -293,25 +323,20 @@ def main(argv: list[str] | None = None) -> int:
                         model = None
                         if method == "pretrained":
                             model, lm = pretrained_language_model(out, pool, test, steps)
-                            notes[steps] = {k: lm.get(k) for k in ("stage_time_s", "validation_perplexity")}
+                            table.notes[str(steps)] = {k: lm.get(k) for k in ("stage_time_s", "validation_perplexity")}
                         result = fine_tune(folder, out, method, seed, model, options)
                     row = {"method": method, "labels": n, "seed": seed, "pretrain_steps": steps,
                            **{k: None if method == "tfidf" else v for k, v in options.items()},
                            "test_accuracy": result["test_accuracy"]}
-                    rows.append(row)
                     print(json.dumps(row), flush=True)
-                    with open(out / f"{results}.csv", "w", newline="", encoding="utf-8") as handle:
-                        writer = csv.DictWriter(handle, fieldnames=list(row))
-                        writer.writeheader()
-                        writer.writerows(rows)
-    (out / f"{results}.json").write_text(json.dumps({"rows": rows, "summary": summarise(rows),
-                                                  "pretraining": notes}, indent=2) + "\n", encoding="utf-8")
+                    table.add(row)
+    rows, notes = table.rows, table.notes
     plot(rows, out / f"{results}.png", len(pool))
     print(f"{'method':<11} {'labels':>6} {'steps':>6} {'seeds':>5} {'mean':>7} {'min':>7} {'max':>7}")
     for r in summarise(rows):
         print(f"{r['method']:<11} {r['labels']:>6} {str(r['pretrain_steps'] or ''):>6} {r['seeds']:>5} "
               f"{r['mean']:7.4f} {r['min']:7.4f} {r['max']:7.4f}")
-    for steps, lm in notes.items():
+    for steps, lm in sorted(notes.items(), key=lambda item: int(item[0])):
         print(f"pre-training {steps} steps: {lm['stage_time_s']} s, "
               f"held-out perplexity {lm['validation_perplexity']:.0f}")
     return 0

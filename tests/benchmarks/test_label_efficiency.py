@@ -114,3 +114,20 @@ def test_each_set_of_fine_tuning_options_runs_apart(pool_and_test, tmp_path, mon
     assert first[-4:] == ["--lr", "0.001", "--body-lr-scale", "0.0"] and second[-2:] == ["--lr", "0.001"]
     assert {p.name for p in (tmp_path / "runs").iterdir()} == {
         f"pretrained-{data.name}-lr0.001-body0", f"pretrained-{data.name}-lr0.001"}
+
+
+def test_a_run_adds_its_cells_to_the_table_and_replaces_only_its_own(tmp_path):
+    def row(method, seed, accuracy, steps=None):
+        return {"method": method, "labels": 1000, "seed": seed, "pretrain_steps": steps, "test_accuracy": accuracy}
+
+    first = bench.ResultsTable(tmp_path / "results")
+    first.add(row("tfidf", 1, 0.80))
+    first.add(row("pretrained", 1, 0.70, steps=1335))
+    second = bench.ResultsTable(tmp_path / "results")  # a later run, of other cells and one again
+    second.add(row("pretrained", 1, 0.75, steps=4005))
+    second.add(row("tfidf", 1, 0.81))
+    again = bench.ResultsTable(tmp_path / "results")
+    assert sorted((r["method"], r["pretrain_steps"], r["test_accuracy"]) for r in again.rows) == [
+        ("pretrained", 1335, 0.70), ("pretrained", 4005, 0.75), ("tfidf", None, 0.81)]
+    with open(tmp_path / "results.csv", newline="", encoding="utf-8") as handle:
+        assert len(list(csv.DictReader(handle))) == 3
