@@ -27,7 +27,7 @@ checkpoint by validation accuracy, test reviews read whole in windows, as the de
 measured 267 steps a minute (batch 8 x 256 tokens; the real time is reported); several
 budgets are run for the 1,000-label cells. ``--lr``, ``--lm-coef`` and ``--body-lr-scale``
 fine-tune the two GPT methods otherwise (the recipe's options; runs and results apart, e.g.
-``runs/pretrained-n1000-seed1-lr0.001-body0.1``). Writes ``OUT/results.csv``, ``.json`` and
+``runs/pretrained-lm-1335-n1000-seed1-lr0.001-body0.1``). Writes ``OUT/results.csv``, ``.json`` and
 ``.png`` (``results-lr0.001.*`` and so on; a run adds its cells to what earlier runs wrote there,
 replacing a cell it runs again; the plot: accuracy against labels, log x, one line
 per method, seeds' range as bars); prints the table (mean and spread over seeds).
@@ -173,9 +173,10 @@ def variant(options: dict | None) -> str:
 
 def fine_tune(folder: Path, out: Path, method: str, seed: int, model: Path | None,
               options: dict | None = None) -> dict:
-    """One ``recipes/imdb.py --demo`` run on ``folder`` with fine-tuning ``options`` (``OPTIONS``;
-    default the demo's); its metrics.json (reused when there)."""
-    run_dir = out / "runs" / f"{method}-{folder.name}{variant(options)}"
+    """One ``recipes/imdb.py --demo`` run on ``folder`` from ``model`` (None: from scratch) with
+    fine-tuning ``options`` (``OPTIONS``; default the demo's); its metrics.json (reused when there)."""
+    start = "" if model is None else f"-{Path(model).parent.name}"  # e.g. -lm-1335: one run per budget
+    run_dir = out / "runs" / f"{method}{start}-{folder.name}{variant(options)}"
     metrics = run_dir / "metrics.json"
     if not metrics.is_file():
         n_train = len(train_and_validation(folder, seed)[0])

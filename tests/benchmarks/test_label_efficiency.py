@@ -108,12 +108,14 @@ def test_each_set_of_fine_tuning_options_runs_apart(pool_and_test, tmp_path, mon
         return bench.subprocess.CompletedProcess(command, 0, "", "")
 
     monkeypatch.setattr(bench.subprocess, "run", run)
-    bench.fine_tune(data, tmp_path, "pretrained", 1, tmp_path / "lm", {"lr": 1e-3, "body_lr_scale": 0.0})
-    bench.fine_tune(data, tmp_path, "pretrained", 1, tmp_path / "lm", {"lr": 1e-3})
-    (first, second) = commands
+    bench.fine_tune(data, tmp_path, "pretrained", 1, tmp_path / "lm-50" / "best", {"lr": 1e-3, "body_lr_scale": 0.0})
+    bench.fine_tune(data, tmp_path, "pretrained", 1, tmp_path / "lm-50" / "best", {"lr": 1e-3})
+    bench.fine_tune(data, tmp_path, "pretrained", 1, tmp_path / "lm-90" / "best", {"lr": 1e-3})  # another budget
+    (first, second, _) = commands
     assert first[-4:] == ["--lr", "0.001", "--body-lr-scale", "0.0"] and second[-2:] == ["--lr", "0.001"]
     assert {p.name for p in (tmp_path / "runs").iterdir()} == {
-        f"pretrained-{data.name}-lr0.001-body0", f"pretrained-{data.name}-lr0.001"}
+        f"pretrained-lm-50-{data.name}-lr0.001-body0", f"pretrained-lm-50-{data.name}-lr0.001",
+        f"pretrained-lm-90-{data.name}-lr0.001"}
 
 
 def test_a_run_adds_its_cells_to_the_table_and_replaces_only_its_own(tmp_path):
