@@ -292,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, default=3, help="seeds per cell ('all' runs one) (default: 3)")
     parser.add_argument("--methods", default=",".join(METHODS), help="scratch,pretrained,tfidf")
     parser.add_argument("--pretrain-minutes", default="5",
-                        help="first-stage budgets in minutes: the first is the table's; each is swept (SWEPT)")
+                        help="pre-training budgets (minutes), the first the table's; each runs at 1,000 and all labels")
     parser.add_argument("--lr", type=float, help="fine-tuning learning rate (default: the demo's, 4e-3)")
     parser.add_argument("--lm-coef", type=float, help="fine-tuning's auxiliary LM loss weight (default: 0)")
     parser.add_argument("--body-lr-scale", type=float,
