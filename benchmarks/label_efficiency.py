@@ -25,12 +25,14 @@ Fine-tuning takes max(2 epochs, 300 steps) at batch 16 (64 from 4,000 labels), b
 checkpoint by validation accuracy, test reviews read whole in windows, as the demo does.
 ``--pretrain-minutes`` sets the first stage's budget, converted to steps at this machine's
 measured 267 steps a minute (batch 8 x 256 tokens; the real time is reported); several
-budgets are run for the 1,000-label and the all-label cells (``SWEPT``). ``--lr``, ``--lm-coef`` and ``--body-lr-scale``
-fine-tune the two GPT methods otherwise (the recipe's options; runs and results apart, e.g.
-``runs/pretrained-lm-1335-n1000-seed1-lr0.001-body0.1``). Writes ``OUT/results.csv``, ``.json`` and
-``.png`` (``results-lr0.001.*`` and so on; a run adds its cells to what earlier runs wrote there,
-replacing a cell it runs again; the plot: accuracy against labels, log x, one line
-per method, seeds' range as bars); prints the table (mean and spread over seeds).
+budgets are run for the 1,000-label and the all-label cells (``SWEPT``). ``--lr``,
+``--lm-coef`` and ``--body-lr-scale`` fine-tune the two GPT methods otherwise (the recipe's
+options), and ``--lm-layers`` pre-trains a deeper model (``lm-{steps}-layers{N}``; the
+classifier from scratch stays the demo's); their runs and results are kept apart, e.g.
+``runs/pretrained-lm-1335-n1000-seed1-lr0.001-body0.1``. Writes ``OUT/results.csv``,
+``.json`` and ``.png`` (``results-lr0.001.*`` and so on; a run adds its cells to what earlier
+runs wrote there, replacing a cell it runs again; the plot: accuracy against labels, log x,
+one line per method, seeds' range as bars); prints the table (mean and spread over seeds).
 """
 
 from __future__ import annotations
@@ -136,11 +138,12 @@ def pretraining_texts(pool, test) -> list[str]:
     return training_texts(Splits(pool, pool.emptied(), test))
 
 
-def pretrained_language_model(out: Path, pool, test, steps: int) -> tuple[Path, dict]:
-    """The first stage's model folder for ``steps`` steps on the pool's text, trained once and cached."""
+def pretrained_language_model(out: Path, pool, test, steps: int, layers: int | None = None) -> tuple[Path, dict]:
+    """The first stage's model folder for ``steps`` steps on the pool's text (the demo's model,
+    or with ``layers`` blocks), trained once and cached."""
     from msgpt.recipes.pretraining import BEST
 
-    stage = out / f"lm-{steps}"
+    stage = out / (f"lm-{steps}" + (f"-layers{layers}" if layers else ""))
     metrics_file = stage / "metrics.json"
     if (stage / BEST / "config.json").is_file() and metrics_file.is_file():
         return stage / BEST, json.loads(metrics_file.read_text(encoding="utf-8"))
@@ -151,8 +154,9 @@ def pretrained_language_model(out: Path, pool, test, steps: int) -> tuple[Path, 
 
     texts = pretraining_texts(pool, test)
     train_texts, held_out = hold_out(texts, demo.PRETRAINING["held_out_fraction"], seed=DEMO_SEED)
+    shape = {**demo.MODEL, **({"n_layer": layers} if layers else {})}
     tokenizer, model = msgpt.new_language_model(train_texts, stage / "tokenizer", vocab_size=demo.VOCAB_SIZE,
-                                                **demo.MODEL)
+                                                **shape)
     start = time.perf_counter()
     metrics = pretrain(
         model, tokenizer, train_texts, held_out, stage, block_size=demo.FINE_TUNING["max_seq_len"],
@@ -293,6 +297,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--methods", default=",".join(METHODS), help="scratch,pretrained,tfidf")
     parser.add_argument("--pretrain-minutes", default="5",
                         help="pre-training budgets (minutes), the first the table's; each runs at 1,000 and all labels")
+    parser.add_argument("--lm-layers", type=int, help="blocks of the pre-trained model (default: the demo's, 2)")
     parser.add_argument("--lr", type=float, help="fine-tuning learning rate (default: the demo's, 4e-3)")
     parser.add_argument("--lm-coef", type=float, help="fine-tuning's auxiliary LM loss weight (default: 0)")
     parser.add_argument("--body-lr-scale", type=float,
@@ -312,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(opts.out)
     out.mkdir(parents=True, exist_ok=True)
     options = {"lr": opts.lr, "lm_coef": opts.lm_coef, "body_lr_scale": opts.body_lr_scale}
-    results = f"results{variant(options)}"
+    results = f"results{variant(options)}" + (f"-layers{opts.lm_layers}" if opts.lm_layers else "")
     pool, test = demo_pool_and_test()
     table = ResultsTable(out / results)
     for n in opts.labels:
@@ -326,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
                     else:
                         model = None
                         if method == "pretrained":
-                            model, lm = pretrained_language_model(out, pool, test, steps)
+                            model, lm = pretrained_language_model(out, pool, test, steps, opts.lm_layers)
                             table.notes[str(steps)] = {k: lm.get(k) for k in ("stage_time_s", "validation_perplexity")}
                         result = fine_tune(folder, out, method, seed, model, options)
                     row = {"method": method, "labels": n, "seed": seed, "pretrain_steps": steps,

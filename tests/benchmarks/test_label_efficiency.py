@@ -68,6 +68,8 @@ def test_cached_stages_are_reused_not_run_again(pool_and_test, tmp_path, monkeyp
     monkeypatch.setattr(pretraining, "pretrain", lambda *a, **k: pytest.fail("pre-trained again"))
     folder, metrics = bench.pretrained_language_model(tmp_path, pool, test, 50)
     assert folder == stage / "best" and metrics["validation_perplexity"] == 300.0
+    with pytest.raises(pytest.fail.Exception, match="pre-trained again"):  # a deeper model is another stage
+        bench.pretrained_language_model(tmp_path, pool, test, 50, layers=4)
 
     data = bench.write_subset(tmp_path, pool, test, 100, seed=1)
     run = tmp_path / "runs" / f"scratch-{data.name}"
