@@ -27,8 +27,11 @@ checkpoint by validation accuracy, test reviews read whole in windows, as the de
 measured 267 steps a minute (batch 8 x 256 tokens; the real time is reported); several
 budgets are run for the 1,000-label and the all-label cells (``SWEPT``). ``--lr``,
 ``--lm-coef`` and ``--body-lr-scale`` fine-tune the two GPT methods otherwise (the recipe's
-options), and ``--lm-layers`` pre-trains a deeper model (``lm-{steps}-layers{N}``; the
-classifier from scratch stays the demo's); their runs and results are kept apart, e.g.
+options), ``--lm-layers`` and ``--lm-width`` pre-train a deeper or wider model
+(``lm-{steps}-layers{N}``, ``lm-{steps}-width{W}``; the classifier from scratch stays the
+demo's), and a budget of 0 minutes fine-tunes that shape from its random initialisation with
+the pool's vocabulary (``lm-0-width{W}``: the from-scratch control of a wider model, which
+differs from the pre-trained start only in the weights); their runs and results are kept apart, e.g.
 ``runs/pretrained-lm-1335-n1000-seed1-lr0.001-body0.1``. Writes ``OUT/results.csv``,
 ``.json`` and ``.png`` (``results-lr0.001.*`` and so on; a run adds its cells to what earlier
 runs wrote there, replacing a cell it runs again; the plot: accuracy against labels, log x,
@@ -138,15 +141,40 @@ def pretraining_texts(pool, test) -> list[str]:
     return training_texts(Splits(pool, pool.emptied(), test))
 
 
-def pretrained_language_model(out: Path, pool, test, steps: int, layers: int | None = None) -> tuple[Path, dict]:
+def model_shape(layers: int | None = None, width: int | None = None) -> dict:
+    """The demo model's fields with ``layers`` blocks and ``width`` wide (one head per 64 of
+    it, GPT-1's head width); ``None`` keeps the demo's 2 blocks and 64."""
+    from msgpt.recipes import demo
+
+    shape = dict(demo.MODEL)
+    if layers:
+        shape["n_layer"] = layers
+    if width:
+        shape.update(n_embd=width, n_head=max(1, width // 64))
+    return shape
+
+
+def shape_tag(layers: int | None = None, width: int | None = None) -> str:
+    """The name tag of a model shape: ``""`` (the demo's), ``-layers4``, ``-width128``..."""
+    return (f"-layers{layers}" if layers else "") + (f"-width{width}" if width else "")
+
+
+def pretrained_language_model(out: Path, pool, test, steps: int, layers: int | None = None,
+                              width: int | None = None) -> tuple[Path, dict]:
     """The first stage's model folder for ``steps`` steps on the pool's text (the demo's model,
-    or with ``layers`` blocks), trained once and cached."""
+    or ``model_shape(layers, width)``), trained once and cached. ``steps=0`` leaves the model
+    at its random initialisation with the pool's vocabulary: a from-scratch control of any
+    shape that differs from a pre-trained start in the weights only."""
     from msgpt.recipes.pretraining import BEST
 
-    stage = out / (f"lm-{steps}" + (f"-layers{layers}" if layers else ""))
+    stage = out / (f"lm-{steps}" + shape_tag(layers, width))
     metrics_file = stage / "metrics.json"
     if (stage / BEST / "config.json").is_file() and metrics_file.is_file():
         return stage / BEST, json.loads(metrics_file.read_text(encoding="utf-8"))
+    import msgpt.backend  # noqa: F401  (mindnlp, before transformers)
+
+    from transformers import set_seed
+
     import msgpt
     from msgpt.data.texts import hold_out
     from msgpt.recipes import demo
@@ -154,16 +182,22 @@ def pretrained_language_model(out: Path, pool, test, steps: int, layers: int | N
 
     texts = pretraining_texts(pool, test)
     train_texts, held_out = hold_out(texts, demo.PRETRAINING["held_out_fraction"], seed=DEMO_SEED)
-    shape = {**demo.MODEL, **({"n_layer": layers} if layers else {})}
+    set_seed(DEMO_SEED)  # the same initial weights for a shape, trained or not
     tokenizer, model = msgpt.new_language_model(train_texts, stage / "tokenizer", vocab_size=demo.VOCAB_SIZE,
-                                                **shape)
+                                                **model_shape(layers, width))
     start = time.perf_counter()
-    metrics = pretrain(
-        model, tokenizer, train_texts, held_out, stage, block_size=demo.FINE_TUNING["max_seq_len"],
-        batch_size=demo.PRETRAINING["batch_size"], epochs=100.0, max_steps=steps,
-        learning_rate=demo.PRETRAINING["lr"], warmup_ratio=demo.PRETRAINING["warmup_ratio"], seed=DEMO_SEED,
-        extra_metrics={"text": "the pool's 20,000 reviews, labels unused, no test review", "model": "scratch"},
-    )
+    if steps == 0:
+        msgpt.save_language_model(model, tokenizer, stage / BEST)
+        metrics = {"text": "none: random weights, the pool's vocabulary", "model": "scratch", "train_steps": 0,
+                   "model_config": {k: getattr(model.config, k) for k in ("n_embd", "n_layer", "n_head")},
+                   "validation_perplexity": None}
+    else:
+        metrics = pretrain(
+            model, tokenizer, train_texts, held_out, stage, block_size=demo.FINE_TUNING["max_seq_len"],
+            batch_size=demo.PRETRAINING["batch_size"], epochs=100.0, max_steps=steps,
+            learning_rate=demo.PRETRAINING["lr"], warmup_ratio=demo.PRETRAINING["warmup_ratio"], seed=DEMO_SEED,
+            extra_metrics={"text": "the pool's 20,000 reviews, labels unused, no test review", "model": "scratch"},
+        )
     metrics["stage_time_s"] = round(time.perf_counter() - start, 1)
     (stage / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
     return stage / BEST, metrics
@@ -298,6 +332,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pretrain-minutes", default="5",
                         help="pre-training budgets (minutes), the first the table's; each runs at 1,000 and all labels")
     parser.add_argument("--lm-layers", type=int, help="blocks of the pre-trained model (default: the demo's, 2)")
+    parser.add_argument("--lm-width", type=int,
+                        help="width of the pre-trained model, one head per 64 (default: the demo's, 64)")
     parser.add_argument("--lr", type=float, help="fine-tuning learning rate (default: the demo's, 4e-3)")
     parser.add_argument("--lm-coef", type=float, help="fine-tuning's auxiliary LM loss weight (default: 0)")
     parser.add_argument("--body-lr-scale", type=float,
@@ -307,7 +343,15 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(methods) - set(METHODS)
     if unknown:
         parser.error(f"unknown methods {sorted(unknown)}: choose from {', '.join(METHODS)}")
-    budgets = [max(1, round(float(m) * STEPS_PER_MINUTE)) for m in opts.pretrain_minutes.split(",")]
+    try:
+        minutes = [float(m) for m in opts.pretrain_minutes.split(",")]
+    except ValueError:
+        parser.error(f"--pretrain-minutes takes minutes separated by commas, got {opts.pretrain_minutes!r}")
+    budgets = [round(m * STEPS_PER_MINUTE) for m in minutes]
+    if any(m < 0 or (m > 0 and steps == 0) for m, steps in zip(minutes, budgets)):
+        parser.error(f"--pretrain-minutes: 0 (random weights) or at least a step's time, got {opts.pretrain_minutes!r}")
+    if opts.lm_width is not None and (opts.lm_width < 1 or opts.lm_width > 64 and opts.lm_width % 64):
+        parser.error(f"--lm-width must be at most 64 or a multiple of 64 (one head per 64), got {opts.lm_width}")
 
     import msgpt
 
@@ -317,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(opts.out)
     out.mkdir(parents=True, exist_ok=True)
     options = {"lr": opts.lr, "lm_coef": opts.lm_coef, "body_lr_scale": opts.body_lr_scale}
-    results = f"results{variant(options)}" + (f"-layers{opts.lm_layers}" if opts.lm_layers else "")
+    results = f"results{variant(options)}{shape_tag(opts.lm_layers, opts.lm_width)}"
     pool, test = demo_pool_and_test()
     table = ResultsTable(out / results)
     for n in opts.labels:
@@ -331,7 +375,8 @@ def main(argv: list[str] | None = None) -> int:
                     else:
                         model = None
                         if method == "pretrained":
-                            model, lm = pretrained_language_model(out, pool, test, steps, opts.lm_layers)
+                            model, lm = pretrained_language_model(
+                                out, pool, test, steps, opts.lm_layers, opts.lm_width)
                             table.notes[str(steps)] = {k: lm.get(k) for k in ("stage_time_s", "validation_perplexity")}
                         result = fine_tune(folder, out, method, seed, model, options)
                     row = {"method": method, "labels": n, "seed": seed, "pretrain_steps": steps,
@@ -346,8 +391,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{r['method']:<11} {r['labels']:>6} {str(r['pretrain_steps'] or ''):>6} {r['seeds']:>5} "
               f"{r['mean']:7.4f} {r['min']:7.4f} {r['max']:7.4f}")
     for steps, lm in sorted(notes.items(), key=lambda item: int(item[0])):
-        print(f"pre-training {steps} steps: {lm['stage_time_s']} s, "
-              f"held-out perplexity {lm['validation_perplexity']:.0f}")
+        perplexity = lm["validation_perplexity"]
+        print(f"pre-training {steps} steps: {lm['stage_time_s']} s, held-out perplexity "
+              + ("-" if perplexity is None else f"{perplexity:.0f}"))
     return 0
 
 

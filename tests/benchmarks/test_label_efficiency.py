@@ -135,3 +135,38 @@ def test_a_run_adds_its_cells_to_the_table_and_replaces_only_its_own(tmp_path):
         ("pretrained", 1335, 0.70), ("pretrained", 4005, 0.75), ("tfidf", None, 0.81)]
     with open(tmp_path / "results.csv", newline="", encoding="utf-8") as handle:
         assert len(list(csv.DictReader(handle))) == 3
+
+
+def test_a_wider_model_keeps_gpt1s_head_width_and_is_a_stage_of_its_own():
+    assert bench.model_shape()["n_embd"] == 64 and bench.model_shape()["n_head"] == 1
+    wide = bench.model_shape(width=128)
+    assert (wide["n_embd"], wide["n_head"], wide["n_layer"]) == (128, 2, 2)
+    assert bench.model_shape(layers=4, width=32)["n_head"] == 1
+    assert bench.shape_tag() == "" and bench.shape_tag(4, 128) == "-layers4-width128"
+
+
+def test_zero_minutes_saves_the_random_start_with_the_pools_vocabulary(pool_and_test, tmp_path, monkeypatch):
+    pool, test = pool_and_test
+    import msgpt.recipes.pretraining as pretraining
+
+    monkeypatch.setattr(pretraining, "pretrain", lambda *a, **k: pytest.fail("pre-trained a 0-step stage"))
+    folder, metrics = bench.pretrained_language_model(tmp_path, pool, test, 0, width=128)
+    assert folder == tmp_path / "lm-0-width128" / "best"
+    config = json.loads((folder / "config.json").read_text())
+    assert (config["n_embd"], config["n_head"]) == (128, 2)
+    vocab = json.loads((folder / "vocab.json").read_text())
+    assert any(token.startswith("movie") for token in vocab)  # learnt from the pool's text
+    assert metrics["train_steps"] == 0 and metrics["validation_perplexity"] is None
+    assert json.loads((tmp_path / "lm-0-width128" / "metrics.json").read_text())["train_steps"] == 0
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--pretrain-minutes", "5,-1"], "--pretrain-minutes"),
+    (["--pretrain-minutes", "five"], "--pretrain-minutes"),
+    (["--pretrain-minutes", "0.0001"], "at least a step"),
+    (["--lm-width", "100"], "multiple of 64"),
+])
+def test_bad_budgets_and_widths_are_refused_before_any_work(flags, message, tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        bench.main(["--out", str(tmp_path / "out"), *flags])
+    assert message in capsys.readouterr().err and not (tmp_path / "out").exists()
