@@ -27,8 +27,9 @@ checkpoint by validation accuracy, test reviews read whole in windows, as the de
 measured 267 steps a minute (batch 8 x 256 tokens; the real time is reported); several
 budgets are run for the 1,000-label and the all-label cells (``SWEPT``). ``--lr``,
 ``--lm-coef`` and ``--body-lr-scale`` fine-tune the two GPT methods otherwise (the recipe's
-options), ``--lm-layers`` and ``--lm-width`` pre-train a deeper or wider model
-(``lm-{steps}-layers{N}``, ``lm-{steps}-width{W}``; the classifier from scratch stays the
+options), ``--lm-layers`` and ``--lm-width`` pre-train a deeper or wider model and
+``--lm-block-size`` on shorter or longer blocks, as many tokens a step (``lm-{steps}-layers{N}``,
+``lm-{steps}-width{W}``, ``lm-{steps}-block{B}``; the classifier from scratch stays the
 demo's), and a budget of 0 minutes fine-tunes that shape from its random initialisation with
 the pool's vocabulary (``lm-0-width{W}``: the from-scratch control of a wider model, which
 differs from the pre-trained start only in the weights); their runs and results are kept apart, e.g.
@@ -154,20 +155,34 @@ def model_shape(layers: int | None = None, width: int | None = None) -> dict:
     return shape
 
 
-def shape_tag(layers: int | None = None, width: int | None = None) -> str:
-    """The name tag of a model shape: ``""`` (the demo's), ``-layers4``, ``-width128``..."""
-    return (f"-layers{layers}" if layers else "") + (f"-width{width}" if width else "")
+def stage_tag(layers: int | None = None, width: int | None = None, block_size: int | None = None) -> str:
+    """The name tag of a first stage's shape and block size: ``""`` (the demo's), ``-layers4``,
+    ``-width128``, ``-block128``..."""
+    return (f"-layers{layers}" if layers else "") + (f"-width{width}" if width else "") + (
+        f"-block{block_size}" if block_size else "")
+
+
+def pretraining_batch(block_size: int | None) -> tuple[int, int]:
+    """Block size and batch of the first stage: the demo's 8 x 256, or as many tokens a step
+    in blocks of ``block_size``, so that a budget of steps is one of tokens seen."""
+    from msgpt.recipes import demo
+
+    demo_block, demo_batch = demo.FINE_TUNING["max_seq_len"], demo.PRETRAINING["batch_size"]
+    if not block_size:
+        return demo_block, demo_batch
+    return block_size, max(1, demo_block * demo_batch // block_size)
 
 
 def pretrained_language_model(out: Path, pool, test, steps: int, layers: int | None = None,
-                              width: int | None = None) -> tuple[Path, dict]:
+                              width: int | None = None, block_size: int | None = None) -> tuple[Path, dict]:
     """The first stage's model folder for ``steps`` steps on the pool's text (the demo's model,
-    or ``model_shape(layers, width)``), trained once and cached. ``steps=0`` leaves the model
+    or ``model_shape(layers, width)``; blocks as ``pretraining_batch(block_size)``), trained
+    once and cached. ``steps=0`` leaves the model
     at its random initialisation with the pool's vocabulary: a from-scratch control of any
     shape that differs from a pre-trained start in the weights only."""
     from msgpt.recipes.pretraining import BEST
 
-    stage = out / (f"lm-{steps}" + shape_tag(layers, width))
+    stage = out / (f"lm-{steps}" + stage_tag(layers, width, block_size))
     metrics_file = stage / "metrics.json"
     if (stage / BEST / "config.json").is_file() and metrics_file.is_file():
         return stage / BEST, json.loads(metrics_file.read_text(encoding="utf-8"))
@@ -185,6 +200,7 @@ def pretrained_language_model(out: Path, pool, test, steps: int, layers: int | N
     set_seed(DEMO_SEED)  # the same initial weights for a shape, trained or not
     tokenizer, model = msgpt.new_language_model(train_texts, stage / "tokenizer", vocab_size=demo.VOCAB_SIZE,
                                                 **model_shape(layers, width))
+    block, batch = pretraining_batch(block_size)
     start = time.perf_counter()
     if steps == 0:
         msgpt.save_language_model(model, tokenizer, stage / BEST)
@@ -193,8 +209,8 @@ def pretrained_language_model(out: Path, pool, test, steps: int, layers: int | N
                    "validation_perplexity": None}
     else:
         metrics = pretrain(
-            model, tokenizer, train_texts, held_out, stage, block_size=demo.FINE_TUNING["max_seq_len"],
-            batch_size=demo.PRETRAINING["batch_size"], epochs=100.0, max_steps=steps,
+            model, tokenizer, train_texts, held_out, stage, block_size=block, batch_size=batch,
+            epochs=100.0, max_steps=steps,
             learning_rate=demo.PRETRAINING["lr"], warmup_ratio=demo.PRETRAINING["warmup_ratio"], seed=DEMO_SEED,
             extra_metrics={"text": "the pool's 20,000 reviews, labels unused, no test review", "model": "scratch"},
         )
@@ -334,6 +350,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lm-layers", type=int, help="blocks of the pre-trained model (default: the demo's, 2)")
     parser.add_argument("--lm-width", type=int,
                         help="width of the pre-trained model, one head per 64 (default: the demo's, 64)")
+    parser.add_argument("--lm-block-size", type=int,
+                        help="tokens per pre-training block, as many a step (default: the demo's, 8 x 256)")
     parser.add_argument("--lr", type=float, help="fine-tuning learning rate (default: the demo's, 4e-3)")
     parser.add_argument("--lm-coef", type=float, help="fine-tuning's auxiliary LM loss weight (default: 0)")
     parser.add_argument("--body-lr-scale", type=float,
@@ -352,6 +370,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--pretrain-minutes: 0 (random weights) or at least a step's time, got {opts.pretrain_minutes!r}")
     if opts.lm_width is not None and (opts.lm_width < 1 or opts.lm_width > 64 and opts.lm_width % 64):
         parser.error(f"--lm-width must be at most 64 or a multiple of 64 (one head per 64), got {opts.lm_width}")
+    if opts.lm_block_size is not None and not 2 <= opts.lm_block_size <= 512:
+        parser.error(f"--lm-block-size must be 2 to the model's 512 positions, got {opts.lm_block_size}")
 
     import msgpt
 
@@ -361,7 +381,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(opts.out)
     out.mkdir(parents=True, exist_ok=True)
     options = {"lr": opts.lr, "lm_coef": opts.lm_coef, "body_lr_scale": opts.body_lr_scale}
-    results = f"results{variant(options)}{shape_tag(opts.lm_layers, opts.lm_width)}"
+    results = f"results{variant(options)}{stage_tag(opts.lm_layers, opts.lm_width, opts.lm_block_size)}"
     pool, test = demo_pool_and_test()
     table = ResultsTable(out / results)
     for n in opts.labels:
@@ -376,7 +396,7 @@ def main(argv: list[str] | None = None) -> int:
                         model = None
                         if method == "pretrained":
                             model, lm = pretrained_language_model(
-                                out, pool, test, steps, opts.lm_layers, opts.lm_width)
+                                out, pool, test, steps, opts.lm_layers, opts.lm_width, opts.lm_block_size)
                             table.notes[str(steps)] = {k: lm.get(k) for k in ("stage_time_s", "validation_perplexity")}
                         result = fine_tune(folder, out, method, seed, model, options)
                     row = {"method": method, "labels": n, "seed": seed, "pretrain_steps": steps,

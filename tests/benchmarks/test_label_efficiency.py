@@ -70,6 +70,8 @@ def test_cached_stages_are_reused_not_run_again(pool_and_test, tmp_path, monkeyp
     assert folder == stage / "best" and metrics["validation_perplexity"] == 300.0
     with pytest.raises(pytest.fail.Exception, match="pre-trained again"):  # a deeper model is another stage
         bench.pretrained_language_model(tmp_path, pool, test, 50, layers=4)
+    with pytest.raises(pytest.fail.Exception, match="pre-trained again"):  # so are other blocks
+        bench.pretrained_language_model(tmp_path, pool, test, 50, block_size=128)
 
     data = bench.write_subset(tmp_path, pool, test, 100, seed=1)
     run = tmp_path / "runs" / f"scratch-{data.name}"
@@ -142,7 +144,9 @@ def test_a_wider_model_keeps_gpt1s_head_width_and_is_a_stage_of_its_own():
     wide = bench.model_shape(width=128)
     assert (wide["n_embd"], wide["n_head"], wide["n_layer"]) == (128, 2, 2)
     assert bench.model_shape(layers=4, width=32)["n_head"] == 1
-    assert bench.shape_tag() == "" and bench.shape_tag(4, 128) == "-layers4-width128"
+    assert bench.stage_tag() == "" and bench.stage_tag(4, 128) == "-layers4-width128"
+    assert bench.stage_tag(block_size=128) == "-block128"
+    assert bench.pretraining_batch(None) == (256, 8) and bench.pretraining_batch(128) == (128, 16)  # 2,048 tokens
 
 
 def test_zero_minutes_saves_the_random_start_with_the_pools_vocabulary(pool_and_test, tmp_path, monkeypatch):
@@ -165,8 +169,21 @@ def test_zero_minutes_saves_the_random_start_with_the_pools_vocabulary(pool_and_
     (["--pretrain-minutes", "five"], "--pretrain-minutes"),
     (["--pretrain-minutes", "0.0001"], "at least a step"),
     (["--lm-width", "100"], "multiple of 64"),
+    (["--lm-block-size", "1024"], "512 positions"),
 ])
 def test_bad_budgets_and_widths_are_refused_before_any_work(flags, message, tmp_path, capsys):
     with pytest.raises(SystemExit):
         bench.main(["--out", str(tmp_path / "out"), *flags])
     assert message in capsys.readouterr().err and not (tmp_path / "out").exists()
+
+
+def test_other_blocks_see_as_many_tokens_a_step(pool_and_test, tmp_path, monkeypatch):
+    pool, test = pool_and_test
+    import msgpt.recipes.pretraining as pretraining
+
+    calls = []
+    monkeypatch.setattr(pretraining, "pretrain", lambda *a, **k: calls.append(k) or {"validation_perplexity": 9.0})
+    folder, _ = bench.pretrained_language_model(tmp_path, pool, test, 20, block_size=64)
+    assert folder == tmp_path / "lm-20-block64" / "best"
+    (call,) = calls
+    assert (call["block_size"], call["batch_size"], call["max_steps"]) == (64, 32, 20)
