@@ -193,7 +193,7 @@ def pretrained_language_model(out: Path, pool, test, steps: int, layers: int | N
     import msgpt
     from msgpt.data.texts import hold_out
     from msgpt.recipes import demo
-    from msgpt.recipes.pretraining import pretrain
+    from msgpt.recipes.pretraining import pretrain, save_untrained
 
     texts = pretraining_texts(pool, test)
     train_texts, held_out = hold_out(texts, demo.PRETRAINING["held_out_fraction"], seed=DEMO_SEED)
@@ -202,11 +202,9 @@ def pretrained_language_model(out: Path, pool, test, steps: int, layers: int | N
                                                 **model_shape(layers, width))
     block, batch = pretraining_batch(block_size)
     start = time.perf_counter()
-    if steps == 0:
-        msgpt.save_language_model(model, tokenizer, stage / BEST)
-        metrics = {"text": "none: random weights, the pool's vocabulary", "model": "scratch", "train_steps": 0,
-                   "model_config": {k: getattr(model.config, k) for k in ("n_embd", "n_layer", "n_head")},
-                   "validation_perplexity": None}
+    if steps == 0:  # recipes/pretrain.py --epochs 0
+        metrics = save_untrained(model, tokenizer, train_texts, stage,
+                                 extra_metrics={"text": "the pool's 20,000 reviews, for the vocabulary only"})
     else:
         metrics = pretrain(
             model, tokenizer, train_texts, held_out, stage, block_size=block, batch_size=batch,

@@ -10,6 +10,8 @@ MindSpore + mindnlp. Its output is what recipes/imdb.py --model fine-tunes.
   python recipes/pretrain.py --text reviews.csv --text-column review --model openai-gpt
                                                                    continue GPT-1 on new text
   python recipes/imdb.py --model runs/pretrain/best ...            then fine-tune
+  python recipes/pretrain.py --text unlabelled.txt --epochs 0      the vocabulary only, for
+                                                                   few labels (see below)
   msrun --worker_num=8 --local_worker_num=8 --join=True recipes/pretrain.py ...   data parallel
 
 From scratch (--model scratch, the default), a BPE vocabulary of --vocab-size is learnt
@@ -18,6 +20,11 @@ from the training text and a GPT-1-shaped model of the size given is initialised
 Documents are joined (separated by <|endoftext|> in a vocabulary learnt here) and cut
 into blocks of --block-size tokens, so no token is padding. A held-out slice of the
 documents gives the validation loss and perplexity after each epoch.
+
+--epochs 0 (from scratch only) learns the vocabulary and saves the model as initialised:
+with few labels and more unlabelled text, the steadiest start measured at the demo's size
+(1,000 labels: 0.766 from it, 0.734 after 5 minutes of pre-training, 0.679 with the labelled
+text's vocabulary; docs/experiments.md, "Label efficiency").
 
 Outputs in --output-dir: best/ (the model with the lowest validation loss, in the hub's
 openai-gpt layout), metrics.json, training_curves.png, checkpoint-*/ (one per epoch, or
@@ -85,7 +92,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--block-size", type=int, help="tokens per training sequence (default: the model's positions, 512 for GPT-1)")
     add("--held-out-fraction", type=float, default=0.05,
         help="fraction of the documents held out for validation (default: 0.05)")
-    add("--epochs", type=float, default=1.0, help="training epochs (default: 1)")
+    add("--epochs", type=float, default=1.0,
+        help="training epochs; 0: the vocabulary and the initialised model only, from scratch (default: 1)")
     add("--lr", type=float, help="peak learning rate (default: 4e-3 from scratch, 2.5e-4 (GPT-1's) when continuing)")
     add("--warmup-ratio", type=float,
         help="share of the steps spent warming up (default: 0.02 from scratch, 0.01 when continuing)")
@@ -119,7 +127,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def _check(args: argparse.Namespace) -> None:
-    positive = dict(lr=args.lr, epochs=args.epochs, batch_size=args.batch_size)
+    positive = dict(lr=args.lr, batch_size=args.batch_size)
+    if args.epochs < 0 or (args.epochs == 0 and args.model != SCRATCH):
+        raise RecipeError(f"--epochs must be positive (or 0 from scratch), got {args.epochs:g}")
+    if args.epochs == 0 and args.resume:
+        raise RecipeError("--resume continues training; --epochs 0 trains nothing")
     if args.model == SCRATCH:
         positive.update(vocab_size=args.vocab_size, n_layer=args.n_layer, n_embd=args.n_embd, n_head=args.n_head,
                         n_positions=args.n_positions, initializer_range=args.initializer_range)
@@ -177,19 +189,21 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     from transformers import set_seed
 
-    from msgpt.recipes.pretraining import pretrain
+    from msgpt.recipes.pretraining import pretrain, save_untrained
     from msgpt.training.precision import check_precision
 
     check_precision(args.precision, device)  # one line, before any work, if the device lacks it
     set_seed(args.seed)
     tokenizer, model = build_tokenizer_and_model(args, train_texts, out)
+    extra_metrics = {"text": str(args.text), "model": str(args.model), "device": device}
+    if args.epochs == 0:
+        return save_untrained(model, tokenizer, train_texts, out, extra_metrics=extra_metrics)
     block_size = args.block_size or model.config.n_positions
     metrics = pretrain(
         model, tokenizer, train_texts, held_out_texts, out, block_size=block_size, batch_size=args.batch_size,
         epochs=args.epochs, learning_rate=args.lr, warmup_ratio=args.warmup_ratio,
         weight_decay=args.weight_decay, max_steps=args.max_steps, seed=args.seed, resume=args.resume,
-        extra_metrics={"text": str(args.text), "model": str(args.model), "device": device},
-        early_stopping_patience=args.early_stopping_patience, precision=args.precision,
+        extra_metrics=extra_metrics, early_stopping_patience=args.early_stopping_patience, precision=args.precision,
         **(dict(eval_strategy="steps", eval_steps=args.eval_steps, save_strategy="steps", save_steps=args.eval_steps)
            if args.eval_steps else {}),
     )
@@ -200,7 +214,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     return run_main(
         "pretrain.py", args.device, lambda: run(args),
-        lambda metrics: f"validation perplexity {metrics['validation_perplexity']:.1f} "
+        lambda metrics: f"no pre-training: the vocabulary ({metrics['model_config']['vocab_size']} tokens) and the "
+        f"initialised model in {Path(args.output_dir) / 'best'}" if metrics.get("train_steps") == 0 else
+        f"validation perplexity {metrics['validation_perplexity']:.1f} "
         f"(loss {metrics['validation_loss']:.4f}) on {metrics['held_out_blocks']} held-out blocks; "
         f"model in {Path(args.output_dir) / 'best'}",
     )

@@ -9,6 +9,10 @@ the held-out loss and perplexity each epoch, and leaves in ``output_dir``:
   (``msgpt.save_language_model``), ready for ``recipes/imdb.py --model output_dir/best``;
 * ``metrics.json``: the figures of the run, ``training_curves.png``, ``checkpoint-*/``.
 
+``save_untrained`` is the first stage without its training: the vocabulary learnt from the
+text and the model as initialised, the start that pays with few labels at the demo's size
+(docs/experiments.md, "Label efficiency").
+
 ``recipes/pretrain.py`` is its command line; ``recipes/imdb.py --demo`` runs it on the
 training reviews before fine-tuning.
 """
@@ -212,4 +216,31 @@ def pretrain(
         "pre-training done in %.0f s: validation loss %.3f, perplexity %.1f; model in %s",
         train_time, metrics["validation_loss"], metrics["validation_perplexity"], out / BEST,
     )
+    return metrics
+
+
+def save_untrained(
+    model: OpenAIGPTLMHeadModel,
+    tokenizer: PreTrainedTokenizerBase,
+    train_texts: Sequence[str],
+    output_dir: str | os.PathLike,
+    *,
+    extra_metrics: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """``model`` as initialised and ``tokenizer`` (learnt from ``train_texts``) in
+    ``output_dir/best``, as ``pretrain`` leaves a trained one, with a metrics.json that says
+    no step was taken (no held-out perplexity); returns those metrics."""
+    out = Path(output_dir)
+    metrics: dict[str, Any] = {
+        **(extra_metrics or {}),
+        "model_config": {
+            k: getattr(model.config, k) for k in ("vocab_size", "n_positions", "n_embd", "n_layer", "n_head")
+        },
+        "train_documents": len(train_texts), "train_steps": 0, "validation_perplexity": None,
+    }
+    if is_main_process():
+        save_language_model(model, tokenizer, out / BEST)
+        write_metrics(out / "metrics.json", metrics)
+    barrier()
+    logger.info("no pre-training: vocabulary of %d tokens and the initialised model in %s", len(tokenizer), out / BEST)
     return metrics

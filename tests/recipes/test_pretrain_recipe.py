@@ -95,12 +95,33 @@ def test_continued_pretraining_starts_from_the_given_model(pretrained, corpus, t
     assert metrics["model"] == str(out / "best")
 
 
+def test_zero_epochs_leaves_the_vocabulary_and_the_initialised_model(pretrained, corpus, tmp_path, capsys):
+    trained, _ = pretrained
+    out = tmp_path / "vocab-only"
+    result = pretrain_in_process("--text", str(corpus), *SMALL, "--epochs", "0", "--output-dir", str(out),
+                                 capsys=capsys)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "no pre-training: the vocabulary (" in result.stdout
+    # The vocabulary pre-training learns from the same text and seed; the weights it starts from.
+    assert (out / "best" / "vocab.json").read_text() == (trained / "best" / "vocab.json").read_text()
+    assert (out / "best" / "merges.txt").read_text() == (trained / "best" / "merges.txt").read_text()
+    untrained = load_file(str(out / "best" / "model.safetensors"))
+    after = load_file(str(trained / "best" / "model.safetensors"))
+    assert untrained.keys() == after.keys()
+    assert not np.allclose(untrained["transformer.tokens_embed.weight"], after["transformer.tokens_embed.weight"])
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["train_steps"] == 0 and metrics["validation_perplexity"] is None
+    assert metrics["train_documents"] == 475 and not list(out.glob("checkpoint-*"))
+
+
 @pytest.mark.parametrize("args, needle", [
     (["--text", "{d}/blank.txt"], "holds no text"),
     (["--text", "{d}/corpus.txt", "--block-size", "128"], "--block-size 128 is above the model's 64 positions"),
     (["--text", "{d}/corpus.txt", "--n-embd", "30", "--n-head", "4"], "--n-embd 30 is not a multiple of --n-head 4"),
     (["--text", "{d}/missing.txt"], "does not exist"),
     (["--text", "{d}/corpus.txt", "--model", "{d}/bert"], "not a GPT-1 (openai-gpt) model"),
+    (["--text", "{d}/corpus.txt", "--epochs", "-1"], "--epochs must be positive (or 0 from scratch), got -1"),
+    (["--text", "{d}/corpus.txt", "--model", "{d}/bert", "--epochs", "0"], "--epochs must be positive"),
 ])
 def test_bad_input_ends_in_one_line_and_writes_nothing(args, needle, corpus, tmp_path, capsys):
     (tmp_path / "corpus.txt").write_text(corpus.read_text(encoding="utf-8"), encoding="utf-8")
