@@ -32,7 +32,9 @@ options), ``--lm-layers`` and ``--lm-width`` pre-train a deeper or wider model a
 ``lm-{steps}-width{W}``, ``lm-{steps}-block{B}``; the classifier from scratch stays the
 demo's), and a budget of 0 minutes fine-tunes that shape from its random initialisation with
 the pool's vocabulary (``lm-0-width{W}``: the from-scratch control of a wider model, which
-differs from the pre-trained start only in the weights); their runs and results are kept apart, e.g.
+differs from the pre-trained start only in the weights); ``--lm-parts tokens|positions|blocks``
+fine-tunes from that random start with only these parts of the trained stage's weights
+(``lm-{steps}-parts-tokens``: which part of the first stage helps or hurts); their runs and results are kept apart, e.g.
 ``runs/pretrained-lm-1335-n1000-seed1-lr0.001-body0.1``. Writes ``OUT/results.csv``,
 ``.json`` and ``.png`` (``results-lr0.001.*`` and so on; a run adds its cells to what earlier
 runs wrote there, replacing a cell it runs again; the plot: accuracy against labels, log x,
@@ -46,6 +48,7 @@ import csv
 import json
 import math
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -217,6 +220,60 @@ def pretrained_language_model(out: Path, pool, test, steps: int, layers: int | N
     return stage / BEST, metrics
 
 
+#: The parts of a GPT-1 language model's weights ``--lm-parts`` can take from a trained stage.
+PARTS = {"tokens": "transformer.tokens_embed.", "positions": "transformer.positions_embed.", "blocks": "transformer.h."}
+
+
+def parse_parts(text: str) -> tuple[str, ...]:
+    """``blocks,tokens`` -> ("tokens", "blocks"): known parts, in ``PARTS``' order, each once."""
+    names = {part.strip() for part in text.split(",") if part.strip()}
+    unknown = names - set(PARTS)
+    if unknown or not names or names == set(PARTS):
+        raise argparse.ArgumentTypeError(
+            f"--lm-parts takes some of {', '.join(PARTS)} (not all: that is the trained stage), got {text!r}")
+    return tuple(part for part in PARTS if part in names)
+
+
+def partly_trained_stage(trained: Path, initial: Path, parts: tuple[str, ...]) -> Path:
+    """``OUT/{trained stage}-parts-{parts}/best``: the ``initial`` folder (the same shape left at
+    its random start, ``pretrained_language_model(..., 0)``) with the ``parts`` of the ``trained``
+    folder's weights, made once. The two stages learnt their vocabularies apart from the same
+    text, and HF's BPE trainer can order equally frequent merges differently from one run to the
+    next (8 of 16,000 ids differed on 2026-12-06), so token rows are matched by token; a token
+    the trained vocabulary lacks keeps its initial row."""
+    from safetensors.numpy import load_file, save_file
+
+    from msgpt.runtime.atomic import atomic_directory
+
+    stage = trained.parent.with_name(f"{trained.parent.name}-parts-{'+'.join(parts)}")
+    if (stage / "best" / "model.safetensors").is_file():
+        return stage / "best"
+    weights, trained_weights = load_file(initial / "model.safetensors"), load_file(trained / "model.safetensors")
+    vocab = json.loads((initial / "vocab.json").read_text(encoding="utf-8"))
+    trained_vocab = json.loads((trained / "vocab.json").read_text(encoding="utf-8"))
+    taken = []
+    for key in weights:
+        if not any(key.startswith(PARTS[part]) for part in parts):
+            continue
+        if key.startswith(PARTS["tokens"]):
+            for token, row in vocab.items():
+                if token in trained_vocab:
+                    weights[key][row] = trained_weights[key][trained_vocab[token]]
+        else:
+            weights[key] = trained_weights[key]
+        taken.append(key)
+    with atomic_directory(stage / "best") as folder:
+        for source in initial.iterdir():
+            if source.name != "model.safetensors":
+                shutil.copyfile(source, folder / source.name)
+        save_file(weights, str(folder / "model.safetensors"), metadata={"format": "pt"})
+        (folder / "parts.json").write_text(json.dumps({
+            "initial": str(initial), "trained": str(trained), "parts": list(parts), "tensors_taken": taken,
+            "tokens_kept_initial": sorted(set(vocab) - set(trained_vocab)) if "tokens" in parts else [],
+        }, indent=2) + "\n", encoding="utf-8")
+    return stage / "best"
+
+
 #: Fine-tuning options a run can change, with the recipe's flag and the runs' name tag.
 OPTIONS = {"lr": ("--lr", "lr"), "lm_coef": ("--lm-coef", "lmcoef"), "body_lr_scale": ("--body-lr-scale", "body")}
 
@@ -350,6 +407,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="width of the pre-trained model, one head per 64 (default: the demo's, 64)")
     parser.add_argument("--lm-block-size", type=int,
                         help="tokens per pre-training block, as many a step (default: the demo's, 8 x 256)")
+    parser.add_argument("--lm-parts", type=parse_parts,
+                        help="fine-tune from the random start with only these parts of the trained stage: "
+                             "tokens, positions, blocks (default: all of it)")
     parser.add_argument("--lr", type=float, help="fine-tuning learning rate (default: the demo's, 4e-3)")
     parser.add_argument("--lm-coef", type=float, help="fine-tuning's auxiliary LM loss weight (default: 0)")
     parser.add_argument("--body-lr-scale", type=float,
@@ -380,6 +440,8 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     options = {"lr": opts.lr, "lm_coef": opts.lm_coef, "body_lr_scale": opts.body_lr_scale}
     results = f"results{variant(options)}{stage_tag(opts.lm_layers, opts.lm_width, opts.lm_block_size)}"
+    if opts.lm_parts:
+        results += f"-parts-{'+'.join(opts.lm_parts)}"
     pool, test = demo_pool_and_test()
     table = ResultsTable(out / results)
     for n in opts.labels:
@@ -396,6 +458,10 @@ def main(argv: list[str] | None = None) -> int:
                             model, lm = pretrained_language_model(
                                 out, pool, test, steps, opts.lm_layers, opts.lm_width, opts.lm_block_size)
                             table.notes[str(steps)] = {k: lm.get(k) for k in ("stage_time_s", "validation_perplexity")}
+                            if opts.lm_parts and steps:
+                                initial, _ = pretrained_language_model(
+                                    out, pool, test, 0, opts.lm_layers, opts.lm_width, opts.lm_block_size)
+                                model = partly_trained_stage(model, initial, opts.lm_parts)
                         result = fine_tune(folder, out, method, seed, model, options)
                     row = {"method": method, "labels": n, "seed": seed, "pretrain_steps": steps,
                            **{k: None if method == "tfidf" else v for k, v in options.items()},

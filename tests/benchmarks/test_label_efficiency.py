@@ -187,3 +187,41 @@ def test_other_blocks_see_as_many_tokens_a_step(pool_and_test, tmp_path, monkeyp
     assert folder == tmp_path / "lm-20-block64" / "best"
     (call,) = calls
     assert (call["block_size"], call["batch_size"], call["max_steps"]) == (64, 32, 20)
+
+
+def test_parts_of_a_trained_stage_go_onto_the_random_start_matched_by_token(pool_and_test, tmp_path):
+    from safetensors.numpy import load_file, save_file
+
+    pool, test = pool_and_test
+    initial, _ = bench.pretrained_language_model(tmp_path, pool, test, 0)
+    trained = tmp_path / "lm-5" / "best"  # a "trained" stage: other weights, two token ids swapped
+    trained.mkdir(parents=True)
+    for source in initial.iterdir():
+        (trained / source.name).write_bytes(source.read_bytes())
+    vocab = json.loads((initial / "vocab.json").read_text())
+    a, b = sorted(vocab, key=vocab.get)[-2:]
+    swapped = dict(vocab, **{a: vocab[b], b: vocab[a]})
+    (trained / "vocab.json").write_text(json.dumps(swapped))
+    weights = {k: v + 1.0 for k, v in load_file(initial / "model.safetensors").items()}
+    save_file(weights, str(trained / "model.safetensors"), metadata={"format": "pt"})
+
+    start = load_file(initial / "model.safetensors")
+    folder = bench.partly_trained_stage(trained, initial, ("tokens",))
+    assert folder == tmp_path / "lm-5-parts-tokens" / "best"
+    got = load_file(folder / "model.safetensors")
+    tokens = "transformer.tokens_embed.weight"
+    for token in (a, b):  # each token's row is the trained stage's row for that token
+        assert (got[tokens][vocab[token]] == weights[tokens][swapped[token]]).all()
+    for key in got:
+        if key != tokens:
+            assert (got[key] == start[key]).all(), key
+    assert json.loads((folder / "vocab.json").read_text()) == vocab  # the random start's tokenizer
+    assert json.loads((folder / "parts.json").read_text())["tensors_taken"] == [tokens]
+
+    blocks = load_file(bench.partly_trained_stage(trained, initial, bench.parse_parts("blocks")) / "model.safetensors")
+    assert (blocks[tokens] == start[tokens]).all()
+    assert all((blocks[k] == weights[k]).all() for k in blocks if k.startswith("transformer.h."))
+    assert bench.parse_parts("blocks, tokens") == ("tokens", "blocks")
+    for text in ("wings", "tokens,positions,blocks", ""):
+        with pytest.raises(Exception, match="--lm-parts"):
+            bench.parse_parts(text)
