@@ -106,10 +106,10 @@ def resize_token_embeddings(model: PreTrainedModel, size: int) -> None:
     not HF's mean_resizing, which samples a multivariate normal that mindtorch lacks).
 
     Done here on the host rather than by HF's ``resize_token_embeddings``, whose result it
-    matches: on mindtorch that draws a whole new matrix twice and copies the old rows in with
-    a scatter, 14 of the 16 s that loading ``openai-gpt`` took (40,478 -> 40,481 rows,
-    2026-12-06), and leaves a parameter whose kernels still see the old row count
-    (``rebuild_embedding_parameter``). An untied LM head (not GPT-1's) takes HF's path.
+    matches, draws included: on mindtorch HF's copies the old rows in with a scatter (11 of
+    the 16 s that loading ``openai-gpt`` took, 40,478 -> 40,481 rows, 2026-12-06) and leaves
+    a parameter whose kernels still see the old row count (``rebuild_embedding_parameter``).
+    An untied LM head (not GPT-1's) takes HF's path.
     """
     import numpy as np
     import torch  # mindtorch
@@ -127,8 +127,12 @@ def resize_token_embeddings(model: PreTrainedModel, size: int) -> None:
     weight = np.empty((size, width), dtype=old.dtype)
     weight[: min(rows, size)] = old[:size]
     if size > rows:
-        added = torch.empty(size - rows, width, dtype=embedding.weight.dtype)
-        weight[rows:] = added.normal_(mean=0.0, std=model.config.initializer_range).numpy()
+        # HF's draws, in its order: the new nn.Embedding's own N(0, 1) init, then _init_weights'
+        # N(0, initializer_range), whose last rows are the added ones. A seeded run then gets
+        # the same rows, and everything drawn after (LoRA's adapters, say), as with HF's resize.
+        torch.empty(size, width, dtype=embedding.weight.dtype).normal_()
+        drawn = torch.empty(size, width, dtype=embedding.weight.dtype)
+        weight[rows:] = drawn.normal_(mean=0.0, std=model.config.initializer_range).numpy()[rows:]
     embedding.weight = torch.nn.Parameter(torch.tensor(weight), requires_grad=embedding.weight.requires_grad)
     embedding.num_embeddings = size
     model.config.get_text_config().vocab_size = size

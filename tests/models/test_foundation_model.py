@@ -67,16 +67,22 @@ def test_resized_embedding_is_a_consistent_parameter(tiny_model, tokenizer):
 @pytest.mark.parametrize("tied", [True, False])
 def test_resizing_leaves_what_hfs_resize_leaves(tiny_config, tokenizer, tied):
     """msgpt resizes on the host (HF's resize is slow on mindtorch); the model must end as
-    HF's would: the sizes recorded, the LM head tied or resized, new rows at the model's init."""
-    from transformers import OpenAIGPTConfig, OpenAIGPTLMHeadModel
+    HF's would: the sizes recorded, the LM head tied or resized, the same rows, and the random
+    stream where HF's leaves it (a seeded run, LoRA's adapters drawn after, gives the same numbers)."""
+    from transformers import OpenAIGPTConfig, OpenAIGPTLMHeadModel, set_seed
 
     config = OpenAIGPTConfig(**{**tiny_config.to_dict(), "initializer_range": 0.5, "tie_word_embeddings": tied})
     ours, theirs = OpenAIGPTLMHeadModel(config), OpenAIGPTLMHeadModel(config.__class__(**config.to_dict()))
     theirs.load_state_dict(ours.state_dict())
     rows = config.vocab_size
     size = rows + 400
+    set_seed(1)  # mindtorch's CPU normal_ draws from numpy's global generator, which set_seed seeds
     msgpt.models.classifier.resize_token_embeddings(ours, size)
+    after_ours = torch.empty(8).normal_().numpy()
+    set_seed(1)
     theirs.resize_token_embeddings(size, mean_resizing=False)
+    msgpt.models.classifier.rebuild_embedding_parameter(theirs)  # HF's rows read back sound
+    after_theirs = torch.empty(8).normal_().numpy()
     weight = ours.get_input_embeddings().weight
     assert tuple(torch.zeros_like(weight).shape) == (size, 32)  # a sound parameter (HF's is not, below)
     for model in (ours, theirs):
@@ -85,8 +91,9 @@ def test_resizing_leaves_what_hfs_resize_leaves(tiny_config, tokenizer, tied):
         assert (model.config.vocab_size, model.vocab_size, model.get_input_embeddings().num_embeddings) == (size,) * 3
         assert (model.lm_head.weight is weight) == tied and tuple(model.lm_head.weight.shape) == (size, 32)
     new, old = (model.get_input_embeddings().weight.detach().numpy() for model in (ours, theirs))
-    np.testing.assert_array_equal(new[:rows], old[:rows])
-    assert abs(new[rows:].std() - 0.5) < 0.05 and abs(new[rows:].mean()) < 0.05
+    np.testing.assert_array_equal(new, old)  # old rows kept, and HF's draws for the new ones
+    np.testing.assert_array_equal(after_ours, after_theirs)  # what is drawn next is drawn alike
+    assert abs(new[rows:].std() - 0.5) < 0.05  # at the model's initializer_range
     assert any(p is ours.get_input_embeddings().weight for p in ours.trainable_params())
     msgpt.models.classifier.resize_token_embeddings(ours, rows)  # and back down: rows cut
     np.testing.assert_array_equal(ours.get_input_embeddings().weight.detach().numpy(), old[:rows])
